@@ -26,16 +26,19 @@ import qasync  # noqa: E402
 
 T = TypeVar("T")
 
-pytest_plugins = ["tests.fixtures.keyring_service", "tests.fixtures.app_env"]
+pytest_plugins = ["tests.fixtures.keyring_service", "tests.fixtures.app_env", "tests.e2b_server.pytest_plugin"]
 
 
 @pytest.fixture(scope="session")
 def qasync_loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
     """The qasync loop on top of pytest-qt's QApplication, set as asyncio's loop."""
     loop = qasync.QEventLoop(qapp, already_running=True)
+    executor = qasync.QThreadExecutor(4)
+    loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     yield loop
     asyncio.set_event_loop(None)
+    executor.shutdown(wait=True)
 
 
 @pytest.fixture(autouse=True)
