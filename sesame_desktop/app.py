@@ -1,0 +1,129 @@
+"""Start-up and shut-down of Sesame Desktop.
+
+Order of start-up:
+
+1. Parse the command line (``--config``, ``--base-dir``, ``--quit-after-start``).
+2. Set up logging to the user's log folder (secrets scrubbed from every line).
+3. Create the ``QApplication`` and the qasync event loop; install ``sys.excepthook`` and the
+   loop's exception handler, which log and show a non-modal message: the app keeps running.
+4. Build the services (secret store, settings) and the main window; show the window at once.
+5. Load the configuration on an executor (files, keyring; a ``config.json`` key moves into
+   the keyring); greet a new user.
+6. Run until Quit or the window is closed; then close the services and the window within a
+   time limit, so quitting never hangs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+import qasync  # after PySide6: qasync picks its Qt binding at import
+
+from sesame_desktop import APP_ID, APP_NAME, __version__
+from sesame_desktop.core.logs import setup_logging, teardown_logging
+from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.services.secret_store import SecretStore
+from sesame_desktop.services.settings_service import SettingsService
+from sesame_desktop.ui.main_window import MainWindow
+from sesame_desktop.ui.messages import MessageCenter
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT_S = 10.0
+ICON_PATH = Path(__file__).with_name("resources") / "sesame-desktop.svg"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sesame-desktop", description=f"{APP_NAME} {__version__}")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="a Sesame-style config.json (default: config.json in the user's config folder)")
+    parser.add_argument("--base-dir", type=Path, metavar="DIR",
+                        help="keep config, data and logs under DIR instead of the user's folders")
+    parser.add_argument("--quit-after-start", action="store_true",
+                        help="quit as soon as the window is shown and the settings are loaded")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser.parse_args(argv)
+
+
+class Application:
+    """Holds the parts for one run of the app and drives start-up and shut-down.
+
+    Attributes:
+        window: the main window.
+        settings: the settings service.
+        messages: where errors are shown.
+    """
+
+    def __init__(self, qapp: QApplication, paths: AppPaths, config_path: Path | None) -> None:
+        self.qapp = qapp
+        self.paths = paths
+        self.settings = SettingsService(paths, SecretStore(), config_path=config_path)
+        self.window = MainWindow(self.settings, log_dir=paths.log_dir)
+        self.window.setWindowIcon(qapp.windowIcon())
+        self.messages: MessageCenter = self.window.messages
+        self._quit = asyncio.Event()
+        self.window.quit_requested.connect(self._quit.set)
+
+    def request_quit(self) -> None:
+        self._quit.set()
+
+    async def run(self, *, quit_after_start: bool = False) -> int:
+        self.window.show()
+        await self.settings.load()
+        self.window.show_welcome_if_new()
+        log.info("%s %s started", APP_NAME, __version__)
+        if quit_after_start:
+            self._quit.set()
+        await self._quit.wait()
+        await self.shutdown()
+        return 0
+
+    async def shutdown(self) -> None:
+        log.info("shutting down")
+        try:
+            await asyncio.wait_for(self.window.aclose(), timeout=SHUTDOWN_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("shut-down took longer than %.0f s; quitting anyway", SHUTDOWN_TIMEOUT_S)
+        self.window.allow_close()
+        self.window.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    paths = AppPaths.under(args.base_dir.resolve()) if args.base_dir else AppPaths.default()
+    setup_logging(paths.log_file)
+    log.info("log file: %s", paths.log_file)
+
+    QApplication.setApplicationName(APP_NAME)
+    QApplication.setApplicationVersion(__version__)
+    QApplication.setOrganizationName(APP_NAME)
+    QApplication.setDesktopFileName(APP_ID)
+    qapp = QApplication(sys.argv[:1])
+    qapp.setQuitOnLastWindowClosed(False)
+    qapp.setWindowIcon(QIcon(str(ICON_PATH)))
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    app = Application(qapp, paths, args.config)
+    sys.excepthook = app.messages.excepthook
+    loop.set_exception_handler(app.messages.loop_exception_handler)
+    if hasattr(signal, "SIGTERM") and os.name == "posix":
+        loop.add_signal_handler(signal.SIGTERM, app.request_quit)
+        loop.add_signal_handler(signal.SIGINT, app.request_quit)
+    try:
+        with loop:
+            code = loop.run_until_complete(app.run(quit_after_start=args.quit_after_start))
+    finally:
+        sys.excepthook = sys.__excepthook__
+        teardown_logging()
+    return code

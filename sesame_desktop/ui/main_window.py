@@ -1,0 +1,341 @@
+"""The main window: sessions on the left, the console in the centre, files and ports beside it.
+
+The window assembles parts and routes signals; it holds no business logic. Services come in
+through the constructor.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sesame_desktop import APP_NAME, __version__
+from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
+from sesame_desktop.core.errors import UserMessage
+from sesame_desktop.services.settings_service import KeyStatus, SettingsService
+from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.ui.messages import MessageCenter
+from sesame_desktop.ui.settings_dialog import SettingsDialog
+
+log = logging.getLogger(__name__)
+
+
+def settings_shortcut() -> QKeySequence:
+    """Cmd+, on macOS (Qt maps Ctrl to Cmd there), Ctrl+, elsewhere."""
+    return QKeySequence("Ctrl+,")
+
+
+class EmptyHint(QLabel):
+    """A short centred hint shown where a view has nothing to show yet."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setMargin(16)
+        self.setStyleSheet("color: palette(mid);")
+
+
+class HintedView(QStackedWidget):
+    """A view with a hint in front of it while it is empty."""
+
+    def __init__(self, hint: str, view: QWidget | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hint = EmptyHint(hint)
+        self.addWidget(self.hint)
+        self.view = view
+        if view is not None:
+            self.addWidget(view)
+
+    def set_empty(self, empty: bool) -> None:
+        self.setCurrentWidget(self.hint if empty or self.view is None else self.view)
+
+
+class WelcomeBanner(QFrame):
+    """Greets a new user: sessions run locally until an E2B API key is set.
+
+    Signals:
+        open_settings(): the user wants to set a key.
+        dismissed(): the user closed the banner for good.
+    """
+
+    open_settings = Signal()
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("welcomeBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#welcomeBanner { background: palette(alternate-base); border-radius: 6px; }")
+        title = QLabel(f"<b>Welcome to {APP_NAME}</b>")
+        text = QLabel(
+            "Sessions run <b>locally</b>, in a workspace folder on this computer, until you set an "
+            "E2B API key. With a key, each session gets its own E2B cloud sandbox."
+        )
+        text.setWordWrap(True)
+        self.settings_button = QPushButton("Open Settings…")
+        self.settings_button.setDefault(True)
+        self.settings_button.clicked.connect(self.open_settings)
+        self.dismiss_button = QPushButton("Not now")
+        self.dismiss_button.setFlat(True)
+        self.dismiss_button.clicked.connect(self._on_dismiss_button_clicked)
+        texts = QVBoxLayout()
+        texts.addWidget(title)
+        texts.addWidget(text)
+        layout = QHBoxLayout(self)
+        layout.addLayout(texts, 1)
+        layout.addWidget(self.settings_button)
+        layout.addWidget(self.dismiss_button)
+
+    @Slot()
+    def _on_dismiss_button_clicked(self) -> None:
+        self.hide()
+        self.dismissed.emit()
+
+
+class MainWindow(QMainWindow):
+    """The main window.
+
+    Signals:
+        quit_requested(): Quit was chosen or the window was closed; the app decides how to end.
+    """
+
+    quit_requested = Signal()
+
+    def __init__(
+        self,
+        settings: SettingsService,
+        messages: MessageCenter | None = None,
+        *,
+        log_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle(APP_NAME)
+        self.setObjectName("mainWindow")
+        self.resize(1280, 800)
+        self._settings = settings
+        self._log_dir = log_dir
+        self.messages = messages or MessageCenter(self)
+        self._tasks = TaskGroupOwner("main-window", on_error=self.messages.show_exception)
+        self._settings_dialog: SettingsDialog | None = None
+        self._closing_allowed = False
+        self._build_actions()
+        self._build_menus()
+        self._build_central()
+        self._build_status_bar()
+        settings.config_changed.connect(self._on_settings_config_changed)
+        settings.key_status_changed.connect(self._on_settings_key_status_changed)
+        settings.problems_found.connect(self._on_settings_problems_found)
+        settings.notice.connect(self.messages.show_notice)
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self.new_session_action = QAction("&New Session…", self)
+        self.new_session_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_session_action.setEnabled(False)
+        self.new_session_action.setStatusTip("Starting sessions is not available in this version yet.")
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(settings_shortcut())
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        if QKeySequence(QKeySequence.StandardKey.Quit).isEmpty():
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.quit_requested)
+        self.about_action = QAction(f"&About {APP_NAME}", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self._on_about_action_triggered)
+        self.open_logs_action = QAction("Open &Log Folder", self)
+        self.open_logs_action.triggered.connect(self._on_open_logs_action_triggered)
+        for action in (self.new_session_action, self.settings_action, self.quit_action):
+            self.addAction(action)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.new_session_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(self.open_logs_action)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about_action)
+
+    def _build_central(self) -> None:
+        self.welcome = WelcomeBanner()
+        self.welcome.hide()
+        self.welcome.open_settings.connect(self.open_settings)
+        self.welcome.dismissed.connect(self._on_welcome_dismissed)
+
+        self.sessions_view = HintedView("No sessions yet.\n\nA session runs a task on a project in its "
+                                        "own sandbox. New Session (Ctrl+N) starts one.")
+        self.sessions_view.setObjectName("sessionsView")
+        self.console_view = HintedView("The selected session's output appears here as it runs.")
+        self.console_view.setObjectName("consoleView")
+        self.files_view = HintedView("The project's files appear here, and stay current while the task works.")
+        self.ports_view = HintedView("Dev servers a session starts appear here with a link to open them.")
+        side = QTabWidget()
+        side.setObjectName("sideTabs")
+        side.addTab(self.files_view, "Files")
+        side.addTab(self.ports_view, "Ports")
+        self.side_tabs = side
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("mainSplitter")
+        splitter.addWidget(self.sessions_view)
+        splitter.addWidget(self.console_view)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([260, 700, 320])
+        splitter.setChildrenCollapsible(False)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(8, 8, 8, 0)
+        layout.addWidget(self.welcome)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+    def _build_status_bar(self) -> None:
+        self.provider_label = QLabel()
+        self.provider_label.setObjectName("providerLabel")
+        self.key_label = QLabel()
+        self.key_label.setObjectName("keyLabel")
+        self.statusBar().addPermanentWidget(self.key_label)
+        self.statusBar().addPermanentWidget(self.provider_label)
+        self.statusBar().showMessage("Ready")
+
+    # -- actions ----------------------------------------------------------------------------
+
+    @Slot()
+    def open_settings(self) -> SettingsDialog:
+        """Open the settings dialog (non-blocking); an open one is raised instead."""
+        if self._settings_dialog is not None and self._settings_dialog.isVisible():
+            self._settings_dialog.raise_()
+            self._settings_dialog.activateWindow()
+            return self._settings_dialog
+        dialog = SettingsDialog(self._settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._on_settings_dialog_saved)
+        dialog.destroyed.connect(self._on_settings_dialog_destroyed)
+        self._settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    @property
+    def settings_dialog(self) -> SettingsDialog | None:
+        return self._settings_dialog
+
+    def show_welcome_if_new(self) -> None:
+        """Greet a user who has no key and has not dismissed the greeting before."""
+        status = self._settings.key_status
+        if not self._settings.settings.welcome_dismissed and not status.has_key:
+            self.welcome.show()
+
+    def allow_close(self) -> None:
+        """Let the next close event through (the app calls this once it has shut down)."""
+        self._closing_allowed = True
+
+    async def aclose(self) -> None:
+        await self._tasks.close()
+
+    # -- slots ------------------------------------------------------------------------------
+
+    @Slot(object)
+    def _on_settings_config_changed(self, config: EffectiveConfig) -> None:
+        provider: Provider = config.provider.value
+        text = f"Provider: {provider.label}"
+        if config.provider.origin.kind is OriginKind.ENVIRONMENT:
+            text += f" ({config.provider.origin.detail})"
+        self.provider_label.setText(text)
+
+    @Slot(object)
+    def _on_settings_key_status_changed(self, status: KeyStatus) -> None:
+        if status.problem is not None:
+            self.key_label.setText(f"E2B key: {status.problem.title.lower()}")
+            self.key_label.setToolTip(status.problem.text())
+        elif status.has_key:
+            where = status.origin.detail if status.origin.kind is OriginKind.ENVIRONMENT else "keyring"
+            self.key_label.setText(f"E2B key: set ({where})")
+            self.key_label.setToolTip(f"The E2B API key is {status.origin.describe()}.")
+            self.welcome.hide()
+        else:
+            self.key_label.setText("E2B key: not set")
+            self.key_label.setToolTip("Open Settings to add an E2B API key.")
+
+    @Slot(tuple)
+    def _on_settings_problems_found(self, problems: tuple) -> None:
+        self.messages.show_message(
+            UserMessage(
+                title="Some settings were ignored",
+                explanation="\n".join(f"• {p}" for p in problems),
+                next_step="Sesame Desktop uses the defaults for these. Fix the file or variable "
+                "named above and restart to use your values.",
+            )
+        )
+
+    @Slot(object)
+    def _on_settings_dialog_saved(self, config: EffectiveConfig) -> None:
+        self.statusBar().showMessage("Settings saved", 4000)
+
+    @Slot()
+    def _on_settings_dialog_destroyed(self) -> None:
+        self._settings_dialog = None
+
+    @Slot()
+    def _on_welcome_dismissed(self) -> None:
+        self._tasks.start(self._settings.dismiss_welcome(), key="dismiss-welcome")
+
+    @Slot()
+    def _on_about_action_triggered(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle(f"About {APP_NAME}")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setText(f"<b>{APP_NAME}</b> {__version__}")
+        box.setInformativeText(
+            "Run coding agents in E2B cloud sandboxes, or locally, with a live console, the "
+            f"project's files and dev-server previews.<br><br>Python {sys.version.split()[0]}"
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    @Slot()
+    def _on_open_logs_action_triggered(self) -> None:
+        if self._log_dir is None:
+            return
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._log_dir))):
+            self.statusBar().showMessage(f"The log folder is {self._log_dir}", 10000)
+
+    # -- Qt overrides -----------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        """Closing the window asks the app to quit; the app closes the window when it is done."""
+        if self._closing_allowed:
+            event.accept()
+            return
+        event.ignore()
+        self.quit_requested.emit()
+

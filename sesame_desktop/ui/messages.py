@@ -1,0 +1,94 @@
+"""Non-modal messages: errors and notices that never block the window."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from types import TracebackType
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.logs import scrub
+
+log = logging.getLogger(__name__)
+
+MAX_OPEN_MESSAGES = 3
+
+
+def unexpected_error_message(exc: BaseException) -> UserMessage:
+    """The message for an exception nobody expected: plain words, details for a bug report."""
+    details = scrub("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return UserMessage(
+        title="Something went wrong",
+        explanation="Sesame Desktop hit an unexpected problem. Your sessions keep running.",
+        next_step="If it happens again, the details below and the log file (Help ▸ Open Log "
+        "Folder) help to find the cause.",
+        details=details,
+    )
+
+
+class MessageCenter(QObject):
+    """Shows :class:`UserMessage`s as non-modal message boxes over a parent window.
+
+    At most ``MAX_OPEN_MESSAGES`` are open at once; the same message is not shown twice while
+    it is still open (an error in a repaint would otherwise open a box per frame).
+
+    Signals:
+        shown(UserMessage): a message box was opened (tests and the status bar listen).
+    """
+
+    shown = Signal(object)
+
+    def __init__(self, parent_window: QWidget | None = None) -> None:
+        super().__init__(parent_window)
+        self._window = parent_window
+        self._open: dict[tuple[str, str], QMessageBox] = {}
+
+    @property
+    def open_boxes(self) -> list[QMessageBox]:
+        return list(self._open.values())
+
+    @Slot(object)
+    def show_message(self, message: UserMessage, *, icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> None:
+        key = (message.title, message.explanation)
+        if key in self._open or len(self._open) >= MAX_OPEN_MESSAGES:
+            log.info("message not shown again: %s", message.title)
+            return
+        box = QMessageBox(icon, message.title, message.title, QMessageBox.StandardButton.Ok, self._window)
+        box.setInformativeText(message.text())
+        if message.details:
+            box.setDetailedText(message.details)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result, k=key: self._open.pop(k, None))
+        self._open[key] = box
+        box.show()
+        self.shown.emit(message)
+
+    @Slot(object)
+    def show_notice(self, message: UserMessage) -> None:
+        self.show_message(message, icon=QMessageBox.Icon.Information)
+
+    def show_exception(self, exc: BaseException) -> None:
+        if isinstance(exc, UserFacingError):
+            self.show_message(exc.message)
+        else:
+            self.show_message(unexpected_error_message(exc))
+
+    def excepthook(
+        self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        """For ``sys.excepthook``: log the exception, show it, keep running."""
+        if issubclass(exc_type, KeyboardInterrupt):
+            return
+        log.error("unhandled exception", exc_info=(exc_type, exc, tb))
+        self.show_exception(exc.with_traceback(tb) if tb else exc)
+
+    def loop_exception_handler(self, loop: object, context: dict) -> None:
+        """For ``loop.set_exception_handler``: the same for errors inside asyncio callbacks."""
+        exc = context.get("exception")
+        log.error("asyncio: %s", context.get("message", "error"), exc_info=exc)
+        if exc is not None and not isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+            self.show_exception(exc)

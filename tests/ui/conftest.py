@@ -1,0 +1,63 @@
+"""Building the real main window over real services for UI tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+
+from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.services.secret_store import SecretStore
+from sesame_desktop.services.settings_service import SettingsService
+from sesame_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def app_paths(tmp_path) -> AppPaths:
+    return AppPaths.under(tmp_path / "app")
+
+
+@pytest.fixture
+def make_window(qtbot, run_async, app_paths) -> Callable[..., MainWindow]:
+    """``make_window(environ={...}, config={...})``: a loaded main window, shown."""
+
+    def make(environ: dict[str, str] | None = None, config: dict | str | None = None) -> MainWindow:
+        if config is not None:
+            app_paths.config_dir.mkdir(parents=True, exist_ok=True)
+            text = config if isinstance(config, str) else json.dumps(config, indent=2)
+            app_paths.config_file.write_text(text)
+        settings = SettingsService(app_paths, SecretStore(), environ=environ or {})
+        window = MainWindow(settings, log_dir=app_paths.log_dir)
+        window.allow_close()
+        qtbot.addWidget(window)
+        window.show()
+        run_async(settings.load())
+        window.show_welcome_if_new()
+        return window
+
+    return make
+
+
+class _UrlCatcher(QObject):
+    """Receives what ``QDesktopServices.openUrl`` would hand to the browser."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url.toString())
+
+
+@pytest.fixture
+def url_catcher():
+    catcher = _UrlCatcher()
+    for scheme in ("http", "https", "file"):
+        QDesktopServices.setUrlHandler(scheme, catcher, "open")
+    yield catcher
+    for scheme in ("http", "https", "file"):
+        QDesktopServices.unsetUrlHandler(scheme)
