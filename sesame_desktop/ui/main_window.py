@@ -58,6 +58,7 @@ class HintedView(QStackedWidget):
 
     def __init__(self, hint: str, view: QWidget | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.hint = EmptyHint(hint)
         self.addWidget(self.hint)
         self.view = view
@@ -66,6 +67,19 @@ class HintedView(QStackedWidget):
 
     def set_empty(self, empty: bool) -> None:
         self.setCurrentWidget(self.hint if empty or self.view is None else self.view)
+
+
+def titled(title: str, widget: QWidget) -> QWidget:
+    """``widget`` under a small bold title, as a pane of the main window."""
+    pane = QWidget()
+    layout = QVBoxLayout(pane)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(4)
+    label = QLabel(f"<b>{title}</b>")
+    label.setContentsMargins(2, 0, 0, 0)
+    layout.addWidget(label)
+    layout.addWidget(widget, 1)
+    return pane
 
 
 class WelcomeBanner(QFrame):
@@ -203,8 +217,8 @@ class MainWindow(QMainWindow):
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("mainSplitter")
-        splitter.addWidget(self.sessions_view)
-        splitter.addWidget(self.console_view)
+        splitter.addWidget(titled("Sessions", self.sessions_view))
+        splitter.addWidget(titled("Console", self.console_view))
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
@@ -224,6 +238,8 @@ class MainWindow(QMainWindow):
         self.provider_label.setObjectName("providerLabel")
         self.key_label = QLabel()
         self.key_label.setObjectName("keyLabel")
+        for label in (self.provider_label, self.key_label):
+            label.setContentsMargins(8, 0, 8, 0)
         self.statusBar().addPermanentWidget(self.key_label)
         self.statusBar().addPermanentWidget(self.provider_label)
         self.statusBar().showMessage("Ready")

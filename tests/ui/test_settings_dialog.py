@@ -32,14 +32,6 @@ def save(dialog, qtbot, *, expect_close: bool = True) -> None:
         qtbot.waitUntil(lambda: dialog.error_text != "" and dialog.buttons.isEnabled())
 
 
-@pytest.fixture
-def no_keyring():
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
-
-
 def test_set_key_reopen_and_it_reads_back_from_the_keyring(real_keyring, make_window, qtbot, app_paths):
     window = make_window()
     dialog = open_dialog(window, qtbot)
@@ -100,7 +92,8 @@ def test_config_file_values_show_locked_naming_the_file(make_window, qtbot, app_
     dialog.reject()
 
 
-def test_no_keyring_says_what_to_do_and_keeps_what_was_typed(no_keyring, make_window, qtbot):
+def test_no_keyring_says_what_to_do_and_keeps_what_was_typed(make_window, qtbot):
+    assert isinstance(keyring.get_keyring(), keyring.backends.fail.Keyring)
     window = make_window()
     dialog = open_dialog(window, qtbot)
     assert "No secure keyring" in dialog.key_note.text()

@@ -1,0 +1,104 @@
+"""Screenshots for the README, grabbed offscreen from the real widgets.
+
+    python scripts/screenshots.py [--out docs]
+
+Runs the real main window and settings dialog with a private, empty configuration and a
+private gnome-keyring (when gnome-keyring-daemon is installed), so no personal setting or key
+can end up in a picture.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def private_environment() -> Path:
+    home = Path(tempfile.mkdtemp(prefix="sesame-shots-"))
+    for var, sub in (("HOME", ""), ("XDG_CONFIG_HOME", ".config"), ("XDG_DATA_HOME", ".local/share"),
+                     ("XDG_STATE_HOME", ".local/state"), ("XDG_RUNTIME_DIR", "run")):
+        (home / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.environ[var] = str(home / sub)
+    for var in ("E2B_API_KEY", "SANDBOX_PROVIDER", "E2B_SANDBOX_TIMEOUT", "E2B_SANDBOX_TEMPLATE"):
+        os.environ.pop(var, None)
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    return home
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs")
+    args = parser.parse_args()
+    home = private_environment()
+    sys.path.insert(0, str(REPO))
+
+    keyring_service = None
+    import shutil
+
+    if shutil.which("gnome-keyring-daemon") and shutil.which("dbus-daemon"):
+        import keyring
+        import keyring.backends.SecretService
+
+        from tests.fixtures.keyring_service import RunningSecretService
+
+        keyring_service = RunningSecretService(home / "keyring")
+        keyring_service.wait_ready()
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = keyring_service.address
+        keyring.set_keyring(keyring.backends.SecretService.Keyring())
+
+    from PySide6.QtWidgets import QApplication
+
+    import qasync
+
+    from sesame_desktop.app import ICON_PATH
+    from sesame_desktop.core.paths import AppPaths
+    from sesame_desktop.services.secret_store import SecretStore
+    from sesame_desktop.services.settings_service import SettingsService
+    from sesame_desktop.ui.main_window import MainWindow
+    from PySide6.QtGui import QIcon
+
+    app = QApplication([])
+    app.setWindowIcon(QIcon(str(ICON_PATH)))
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    async def shoot() -> None:
+        paths = AppPaths.under(home / "app")
+        settings = SettingsService(paths, SecretStore(), environ={})
+        window = MainWindow(settings, log_dir=paths.log_dir)
+        window.allow_close()
+        window.resize(1280, 800)
+        window.show()
+        await settings.load()
+        window.show_welcome_if_new()
+        await asyncio.sleep(0.2)
+        window.grab().save(str(args.out / "main-window.png"))
+        dialog = window.open_settings()
+        while dialog.key_loading:
+            await asyncio.sleep(0.05)
+        dialog.adjustSize()
+        await asyncio.sleep(0.2)
+        dialog.grab().save(str(args.out / "settings.png"))
+        dialog.reject()
+        await window.aclose()
+        window.close()
+
+    try:
+        with loop:
+            loop.run_until_complete(shoot())
+    finally:
+        if keyring_service is not None:
+            keyring_service.stop()
+    print(f"wrote {args.out / 'main-window.png'} and {args.out / 'settings.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
