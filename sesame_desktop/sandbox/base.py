@@ -1,0 +1,185 @@
+"""What a session needs from a sandbox, whichever provider runs it.
+
+A provider creates sandboxes; a sandbox runs commands in its project folder, exposes files,
+gives preview URLs for ports and is killed at the end. Providers translate their own errors
+into :class:`~sesame_desktop.core.errors.UserFacingError` here, in this layer, once.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sesame_desktop.core.config import Provider as ProviderKind
+
+PROJECT_DIR = "/home/user/project"
+
+OutputCallback = Callable[[bytes], None]
+ProgressCallback = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SandboxSpec:
+    """What to create.
+
+    Attributes:
+        session_id: the session's unique id (recorded in the sandbox's metadata).
+        name: the session's name, for people.
+        template: E2B template; empty for the default.
+        timeout_ms: the sandbox lifetime.
+        envs: environment variables for every command.
+    """
+
+    session_id: str
+    name: str
+    template: str = ""
+    timeout_ms: int = 3_600_000
+    envs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GitSource:
+    url: str
+    branch: str = ""
+
+
+@dataclass(frozen=True)
+class FolderSource:
+    path: Path
+
+
+ProjectSource = GitSource | FolderSource | None
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """How a command ended.
+
+    Attributes:
+        exit_code: the exit status; ``None`` when the command was killed by a signal.
+        signal_name: "killed", "terminated"… when a signal ended it.
+        duration_s: wall time from start to end.
+    """
+
+    exit_code: int | None
+    signal_name: str | None
+    duration_s: float
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+@dataclass(frozen=True)
+class UploadReport:
+    """What a folder upload sent and what it left out."""
+
+    files: int
+    bytes: int
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    name: str
+    path: str
+    is_dir: bool
+    size: int
+    modified: float
+
+
+class CommandHandle(abc.ABC):
+    """A running command."""
+
+    pid: int
+
+    @abc.abstractmethod
+    async def wait(self) -> CommandResult:
+        """Wait for the end; output keeps flowing to the callbacks until then."""
+
+    @abc.abstractmethod
+    async def send_stdin(self, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    async def close_stdin(self) -> None: ...
+
+    @abc.abstractmethod
+    async def kill(self) -> None:
+        """Kill the command and everything it started."""
+
+
+class Sandbox(abc.ABC):
+    """One sandbox of one session.
+
+    Attributes:
+        id: the provider's id for it (E2B's sandbox id, or the workspace name).
+        kind: which provider made it.
+        project_dir: where the project lives, as commands see it.
+    """
+
+    id: str
+    kind: ProviderKind
+    project_dir: str = PROJECT_DIR
+
+    @abc.abstractmethod
+    async def start(
+        self,
+        command: str,
+        *,
+        on_stdout: OutputCallback,
+        on_stderr: OutputCallback,
+        cwd: str | None = None,
+        stdin: bool = False,
+        timeout_s: float | None = None,
+    ) -> CommandHandle:
+        """Start ``command`` with bash in ``cwd`` (default: the project folder)."""
+
+    async def run(
+        self,
+        command: str,
+        *,
+        on_stdout: OutputCallback,
+        on_stderr: OutputCallback,
+        cwd: str | None = None,
+        timeout_s: float | None = None,
+    ) -> CommandResult:
+        handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
+                                  timeout_s=timeout_s)
+        return await handle.wait()
+
+    @abc.abstractmethod
+    async def get_project(self, source: ProjectSource, progress: ProgressCallback) -> UploadReport | None:
+        """Put the project in :attr:`project_dir` (an empty folder when ``source`` is None)."""
+
+    @abc.abstractmethod
+    async def list_dir(self, path: str) -> list[FileEntry]: ...
+
+    @abc.abstractmethod
+    async def read_file(self, path: str) -> bytes: ...
+
+    @abc.abstractmethod
+    async def write_file(self, path: str, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    async def preview_url(self, port: int) -> str:
+        """The URL at which a browser on this computer reaches ``port`` inside the sandbox."""
+
+    @abc.abstractmethod
+    async def set_timeout(self, timeout_ms: int) -> None:
+        """Set the remaining lifetime (from now)."""
+
+    @abc.abstractmethod
+    async def kill(self) -> None:
+        """End the sandbox and every process in it. Killing twice is fine."""
+
+
+class SandboxProvider(abc.ABC):
+    kind: ProviderKind
+
+    @abc.abstractmethod
+    async def create(self, spec: SandboxSpec) -> Sandbox: ...
+
+
+AsyncFactory = Callable[[], Awaitable[SandboxProvider]]

@@ -1,0 +1,346 @@
+"""The embedded default provider: sessions in a workspace folder on this computer.
+
+Each session gets ``<workspaces>/<session id>/home``. On Linux with bubblewrap, commands run
+in a private view where that folder is ``/home/user`` (so the project is at
+``/home/user/project`` as on E2B), ``/tmp`` is private, the rest of the system is read-only
+and processes see only their own session. Without bubblewrap commands run directly in the
+real folder, and the project path shown is the real one. The network is shared either way,
+so a dev server is reached at ``http://127.0.0.1:<port>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+from sesame_desktop.core.config import Provider as ProviderKind
+from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.sandbox.base import (
+    PROJECT_DIR,
+    CommandHandle,
+    CommandResult,
+    FileEntry,
+    FolderSource,
+    GitSource,
+    OutputCallback,
+    ProgressCallback,
+    ProjectSource,
+    Sandbox,
+    SandboxProvider,
+    SandboxSpec,
+    UploadReport,
+)
+from sesame_desktop.sandbox.project_files import git_clone_failed, select_files
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 64 * 1024
+SANDBOX_HOME = "/home/user"
+
+
+def signal_name(returncode: int) -> str | None:
+    """"killed", "terminated"… for a negative return code, else None."""
+    if returncode >= 0:
+        return None
+    try:
+        sig = signal.Signals(-returncode)
+    except ValueError:
+        return f"signal {-returncode}"
+    return {signal.SIGKILL: "killed", signal.SIGTERM: "terminated", signal.SIGINT: "interrupted",
+            signal.SIGHUP: "hung up"}.get(sig, sig.name.lower())
+
+
+async def bubblewrap_works() -> bool:
+    """Whether ``bwrap`` is installed and can create the namespaces it needs here."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return False
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
+            "--die-with-parent", "true",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        _, err = await asyncio.wait_for(proc.communicate(), 10)
+    except (OSError, TimeoutError):
+        return False
+    if proc.returncode != 0:
+        log.warning("bubblewrap cannot isolate sessions here: %s", err.decode(errors="replace").strip())
+    return proc.returncode == 0
+
+
+class LocalCommand(CommandHandle):
+    """A command running as a child process (group) of the app."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, on_stdout: OutputCallback,
+                 on_stderr: OutputCallback, timeout_s: float | None) -> None:
+        self.pid = proc.pid
+        self._proc = proc
+        self._started = time.monotonic()
+        self._readers = [
+            asyncio.ensure_future(self._pump(proc.stdout, on_stdout)),
+            asyncio.ensure_future(self._pump(proc.stderr, on_stderr)),
+        ]
+        self._deadline: asyncio.TimerHandle | None = None
+        if timeout_s:
+            self._deadline = asyncio.get_running_loop().call_later(timeout_s, self._kill_group)
+        self._result: CommandResult | None = None
+
+    @staticmethod
+    async def _pump(stream: asyncio.StreamReader | None, callback: OutputCallback) -> None:
+        if stream is None:
+            return
+        while chunk := await stream.read(READ_CHUNK):
+            callback(chunk)
+
+    def _kill_group(self) -> None:
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    async def wait(self) -> CommandResult:
+        if self._result is None:
+            try:
+                await asyncio.shield(asyncio.gather(*self._readers))
+                returncode = await self._proc.wait()
+            except asyncio.CancelledError:
+                raise
+            finally:
+                if self._deadline is not None:
+                    self._deadline.cancel()
+            self._result = CommandResult(
+                exit_code=returncode if returncode >= 0 else None,
+                signal_name=signal_name(returncode),
+                duration_s=time.monotonic() - self._started,
+            )
+        return self._result
+
+    async def send_stdin(self, data: bytes) -> None:
+        if self._proc.stdin is None or self._proc.stdin.is_closing():
+            raise UserFacingError(UserMessage("Input not sent", "This command does not read input any more."))
+        self._proc.stdin.write(data)
+        try:
+            await self._proc.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            raise UserFacingError(UserMessage("Input not sent", "The command has stopped reading input.")) from None
+
+    async def close_stdin(self) -> None:
+        if self._proc.stdin is not None and not self._proc.stdin.is_closing():
+            self._proc.stdin.close()
+
+    async def kill(self) -> None:
+        self._kill_group()
+        await self.wait()
+
+    @property
+    def running(self) -> bool:
+        return self._proc.returncode is None
+
+    def kill_now(self) -> None:
+        """Synchronous kill for shut-down paths that cannot await."""
+        self._kill_group()
+
+
+class LocalSandbox(Sandbox):
+    kind = ProviderKind.LOCAL
+
+    def __init__(self, workspace: Path, isolated: bool, envs: dict[str, str]) -> None:
+        self.id = workspace.name
+        self.workspace = workspace
+        self.home = workspace / "home"
+        self.isolated = isolated
+        self.project_dir = PROJECT_DIR if isolated else str(self.home / "project")
+        self._envs = envs
+        self._commands: set[LocalCommand] = set()
+        self._killed = False
+
+    # -- paths ------------------------------------------------------------------------------
+
+    def host_path(self, path: str) -> Path:
+        """The real path of a path as commands see it; never outside the workspace home.
+
+        Raises:
+            UserFacingError: the path points outside the session's folder.
+        """
+        prefix = SANDBOX_HOME if self.isolated else str(self.home)
+        pure = Path(path if path.startswith("/") else f"{self.project_dir}/{path}")
+        try:
+            rel = pure.relative_to(prefix)
+        except ValueError:
+            raise UserFacingError(UserMessage("Path outside the session", f"{path} is not inside {prefix}.")) from None
+        resolved = (self.home / rel).resolve()
+        if resolved != self.home.resolve() and self.home.resolve() not in resolved.parents:
+            raise UserFacingError(UserMessage("Path outside the session", f"{path} leads outside {prefix}."))
+        return resolved
+
+    # -- commands ---------------------------------------------------------------------------
+
+    def _argv(self, command: str, cwd: str) -> tuple[list[str], str | None]:
+        if not self.isolated:
+            return ["bash", "-l", "-c", command], str(self.host_path(cwd))
+        argv = [
+            shutil.which("bwrap") or "bwrap",
+            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+            "--tmpfs", "/home", "--bind", str(self.home), SANDBOX_HOME,
+            "--unshare-pid", "--die-with-parent", "--chdir", cwd,
+            "--setenv", "HOME", SANDBOX_HOME, "--setenv", "PWD", cwd,
+            "bash", "-l", "-c", command,
+        ]
+        return argv, None
+
+    async def start(self, command: str, *, on_stdout: OutputCallback, on_stderr: OutputCallback,
+                    cwd: str | None = None, stdin: bool = False, timeout_s: float | None = None) -> LocalCommand:
+        if self._killed:
+            raise UserFacingError(UserMessage("Session ended", "This session's sandbox is gone.",
+                                              "Start a new session."))
+        cwd = cwd or self.project_dir
+        self.host_path(cwd).mkdir(parents=True, exist_ok=True)
+        argv, host_cwd = self._argv(command, cwd)
+        env = {**os.environ, **self._envs}
+        if not self.isolated:
+            env["HOME"] = str(self.home)
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, cwd=host_cwd, env=env, start_new_session=True,
+                stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        except OSError as exc:
+            raise UserFacingError(UserMessage("Command not started", f"The command could not start: {exc.strerror}.",
+                                              "Check that bash is installed.")) from None
+        handle = LocalCommand(proc, on_stdout, on_stderr, timeout_s)
+        self._commands = {c for c in self._commands if c.running}
+        self._commands.add(handle)
+        return handle
+
+    # -- project ----------------------------------------------------------------------------
+
+    async def get_project(self, source: ProjectSource, progress: ProgressCallback) -> UploadReport | None:
+        project = self.host_path(self.project_dir)
+        if source is None:
+            project.mkdir(parents=True, exist_ok=True)
+            return None
+        if isinstance(source, GitSource):
+            await self._clone(source, progress)
+            return None
+        assert isinstance(source, FolderSource)
+        progress(f"Copying {source.path}…")
+        return await asyncio.get_running_loop().run_in_executor(None, self._copy_folder, source.path, project)
+
+    async def _clone(self, source: GitSource, progress: ProgressCallback) -> None:
+        """Clone on this computer (outside the isolation, which hides the host's /tmp), so
+        local paths and the user's own git credentials work as in a terminal."""
+        target = self.host_path(self.project_dir)
+        argv = ["git", "clone", "--progress", *(["--branch", source.branch] if source.branch else []),
+                "--", source.url, str(target)]
+        progress(f"Cloning {source.url}…")
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+                start_new_session=True)
+        except OSError as exc:
+            raise git_clone_failed(source.url, f"git could not start: {exc.strerror}") from None
+        output = bytearray()
+        assert proc.stdout is not None
+        try:
+            while chunk := await proc.stdout.read(READ_CHUNK):
+                output += chunk
+                lines = chunk.decode(errors="replace").replace("\r", "\n").strip().splitlines()
+                if lines:
+                    progress(lines[-1])
+            await proc.wait()
+        except asyncio.CancelledError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            raise
+        if proc.returncode != 0:
+            raise git_clone_failed(source.url, output.decode(errors="replace"))
+
+    @staticmethod
+    def _copy_folder(source: Path, project: Path) -> UploadReport:
+        selection = select_files(source)
+        project.mkdir(parents=True, exist_ok=True)
+        size = 0
+        for rel in selection.files:
+            target = project / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / rel, target)
+            size += target.stat().st_size
+        return UploadReport(files=len(selection.files), bytes=size, skipped=selection.skipped)
+
+    # -- files ------------------------------------------------------------------------------
+
+    async def list_dir(self, path: str) -> list[FileEntry]:
+        def scan() -> list[FileEntry]:
+            entries = []
+            with os.scandir(self.host_path(path)) as it:
+                for entry in it:
+                    st = entry.stat(follow_symlinks=False)
+                    entries.append(FileEntry(entry.name, f"{path.rstrip('/')}/{entry.name}",
+                                             entry.is_dir(follow_symlinks=False), st.st_size, st.st_mtime))
+            return entries
+
+        return await asyncio.get_running_loop().run_in_executor(None, scan)
+
+    async def read_file(self, path: str) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(None, self.host_path(path).read_bytes)
+
+    async def write_file(self, path: str, data: bytes) -> None:
+        target = self.host_path(path)
+
+        def write() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+        await asyncio.get_running_loop().run_in_executor(None, write)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def preview_url(self, port: int) -> str:
+        return f"http://127.0.0.1:{port}"
+
+    async def set_timeout(self, timeout_ms: int) -> None:
+        """Local sessions have no lifetime limit; they run until ended."""
+
+    async def kill(self) -> None:
+        self._killed = True
+        commands = list(self._commands)
+        for command in commands:
+            command.kill_now()
+        if commands:
+            await asyncio.gather(*(c.wait() for c in commands), return_exceptions=True)
+
+
+class LocalProvider(SandboxProvider):
+    """Creates :class:`LocalSandbox` workspaces under ``workspace_root``.
+
+    Args:
+        isolate: use bubblewrap (None: when it works here).
+    """
+
+    kind = ProviderKind.LOCAL
+
+    def __init__(self, workspace_root: Path, *, isolate: bool | None = None) -> None:
+        self.workspace_root = workspace_root
+        self._isolate = isolate
+
+    async def create(self, spec: SandboxSpec) -> LocalSandbox:
+        if self._isolate is None:
+            self._isolate = await bubblewrap_works()
+            if not self._isolate:
+                log.warning("bubblewrap is not available: local sessions run without isolation")
+        workspace = self.workspace_root / spec.session_id
+        try:
+            (workspace / "home").mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UserFacingError(UserMessage(
+                "Workspace not created", f"The folder {workspace} could not be created: {exc.strerror}.",
+                "Check that the disk has space and the folder is writable.")) from None
+        return LocalSandbox(workspace, self._isolate, dict(spec.envs))
