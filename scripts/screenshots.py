@@ -58,7 +58,9 @@ def main() -> int:
 
     from sesame_desktop.app import ICON_PATH
     from sesame_desktop.core.paths import AppPaths
+    from sesame_desktop.services.providers import Providers
     from sesame_desktop.services.secret_store import SecretStore
+    from sesame_desktop.services.sessions import SessionManager
     from sesame_desktop.services.settings_service import SettingsService
     from sesame_desktop.ui.main_window import MainWindow
     from PySide6.QtGui import QIcon
@@ -72,7 +74,8 @@ def main() -> int:
     async def shoot() -> None:
         paths = AppPaths.under(home / "app")
         settings = SettingsService(paths, SecretStore(), environ={})
-        window = MainWindow(settings, log_dir=paths.log_dir)
+        sessions = SessionManager(Providers(settings, paths.data_dir / "workspaces"), lambda: settings.config)
+        window = MainWindow(settings, sessions, log_dir=paths.log_dir)
         window.allow_close()
         window.resize(1280, 800)
         window.show()

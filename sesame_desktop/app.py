@@ -2,15 +2,17 @@
 
 Order of start-up:
 
-1. Parse the command line (``--config``, ``--base-dir``, ``--quit-after-start``).
+1. Parse the command line (``--config``, ``--base-dir``, ``--quit-after-start``, ``--smoke``:
+   see :mod:`sesame_desktop.smoke`).
 2. Set up logging to the user's log folder (secrets scrubbed from every line).
 3. Create the ``QApplication`` and the qasync event loop; install ``sys.excepthook`` and the
    loop's exception handler, which log and show a non-modal message: the app keeps running.
 4. Build the services (secret store, settings) and the main window; show the window at once.
 5. Load the configuration on an executor (files, keyring; a ``config.json`` key moves into
    the keyring); greet a new user.
-6. Run until Quit or the window is closed; then close the services and the window within a
-   time limit, so quitting never hangs.
+6. Run until Quit or the window is closed; with sessions open, ask first. Then end the
+   sessions (sandboxes killed) and close the window within a time limit, so quitting never
+   hangs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,8 +35,11 @@ import qasync  # after PySide6: qasync picks its Qt binding at import
 from sesame_desktop import APP_ID, APP_NAME, __version__
 from sesame_desktop.core.logs import setup_logging, teardown_logging
 from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.services.providers import Providers
 from sesame_desktop.services.secret_store import SecretStore
+from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import SettingsService
+from sesame_desktop.smoke import run_smoke
 from sesame_desktop.ui.main_window import MainWindow
 from sesame_desktop.ui.messages import MessageCenter
 
@@ -51,6 +57,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="keep config, data and logs under DIR instead of the user's folders")
     parser.add_argument("--quit-after-start", action="store_true",
                         help="quit as soon as the window is shown and the settings are loaded")
+    parser.add_argument("--smoke", action="store_true",
+                        help="check the window, the keyring and a local session, print one line per "
+                             "step and exit with a bitmask of the failed steps (see sesame_desktop/smoke.py)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser.parse_args(argv)
 
@@ -68,7 +77,9 @@ class Application:
         self.qapp = qapp
         self.paths = paths
         self.settings = SettingsService(paths, SecretStore(), config_path=config_path)
-        self.window = MainWindow(self.settings, log_dir=paths.log_dir)
+        self.sessions = SessionManager(Providers(self.settings, paths.data_dir / "workspaces"),
+                                       lambda: self.settings.config)
+        self.window = MainWindow(self.settings, self.sessions, log_dir=paths.log_dir)
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
         self._quit = asyncio.Event()
@@ -84,14 +95,20 @@ class Application:
         log.info("%s %s started", APP_NAME, __version__)
         if quit_after_start:
             self._quit.set()
-        await self._quit.wait()
+        while True:
+            await self._quit.wait()
+            self._quit.clear()
+            if quit_after_start or await self.window.confirm_quit():
+                break
         await self.shutdown()
         return 0
 
     async def shutdown(self) -> None:
+        """End open sessions and close the window, within a time limit."""
         log.info("shutting down")
         try:
-            await asyncio.wait_for(self.window.aclose(), timeout=SHUTDOWN_TIMEOUT_S)
+            await asyncio.wait_for(self.sessions.close(timeout=SHUTDOWN_TIMEOUT_S - 2), timeout=SHUTDOWN_TIMEOUT_S)
+            await asyncio.wait_for(self.window.aclose(), timeout=2)
         except TimeoutError:
             log.warning("shut-down took longer than %.0f s; quitting anyway", SHUTDOWN_TIMEOUT_S)
         self.window.allow_close()
@@ -100,6 +117,10 @@ class Application:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    smoke_dir = None
+    if args.smoke and not args.base_dir:  # a smoke run leaves nothing behind
+        smoke_dir = tempfile.TemporaryDirectory(prefix="sesame-smoke-", ignore_cleanup_errors=True)
+        args.base_dir = Path(smoke_dir.name)
     paths = AppPaths.under(args.base_dir.resolve()) if args.base_dir else AppPaths.default()
     setup_logging(paths.log_file)
     log.info("log file: %s", paths.log_file)
@@ -122,8 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         loop.add_signal_handler(signal.SIGINT, app.request_quit)
     try:
         with loop:
-            code = loop.run_until_complete(app.run(quit_after_start=args.quit_after_start))
+            code = loop.run_until_complete(
+                run_smoke(app) if args.smoke else app.run(quit_after_start=args.quit_after_start))
     finally:
         sys.excepthook = sys.__excepthook__
         teardown_logging()
+        if smoke_dir is not None:
+            smoke_dir.cleanup()
     return code

@@ -3,8 +3,8 @@
 - Qt runs on the offscreen platform (set before any QApplication exists).
 - One qasync event loop for the session, installed as asyncio's loop, so that async slots and
   ``asyncio.sleep`` advance whenever Qt processes events (``qtbot.wait*``).
-- A test that leaves asyncio tasks running fails; its tasks are cancelled *before* pytest-qt
-  closes the test's widgets, so they never resume on deleted objects.
+- A test that leaves asyncio tasks running once its fixtures are torn down fails; the tasks
+  are cancelled then, so they never resume in the next test on deleted objects.
 - ``run_async`` drives a coroutine to completion from a synchronous test through qtbot.
 """
 
@@ -26,7 +26,7 @@ import qasync  # noqa: E402
 
 T = TypeVar("T")
 
-pytest_plugins = ["tests.fixtures.keyring_service", "tests.fixtures.app_env", "tests.e2b_server.pytest_plugin"]
+pytest_plugins = ["tests.fixtures.keyring_service", "tests.fixtures.app_env", "tests.fixtures.git_repos", "tests.e2b_server.pytest_plugin"]
 
 
 @pytest.fixture(scope="session")
@@ -53,30 +53,31 @@ def _pending_tasks(loop: asyncio.AbstractEventLoop) -> list[asyncio.Task]:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
-    """Cancel tasks a test left running, then fail that test.
+    """After the test's fixtures are torn down, fail the test if asyncio tasks remain.
 
-    Runs before pytest-qt's own teardown closes the test's widgets.
+    Fixtures may end what they started (a session manager's ``close()``); whatever is still
+    pending afterwards is cancelled here, before the next test, so it never resumes there.
     """
-    leftovers: list[str] = []
+    result = yield
     try:
         loop = asyncio.get_event_loop_policy().get_event_loop()
     except RuntimeError:
-        loop = None
-    if loop is not None and isinstance(loop, qasync.QEventLoop):
-        pending = _pending_tasks(loop)
-        if pending:
-            leftovers = [repr(t.get_coro()) for t in pending]
-            for task in pending:
-                task.cancel()
-            from pytestqt.qtbot import QtBot  # local: only when needed
+        return result
+    if not isinstance(loop, qasync.QEventLoop):
+        return result
+    pending = _pending_tasks(loop)
+    if not pending:
+        return result
+    leftovers = [repr(t.get_coro()) for t in pending]
+    for task in pending:
+        task.cancel()
+    from pytestqt.qtbot import QtBot  # local: only when needed
 
-            qtbot = QtBot(item)
-            try:
-                qtbot.waitUntil(lambda: not _pending_tasks(loop), timeout=5000)
-            except Exception:  # noqa: BLE001 - reported below with the task list
-                leftovers.append("(some tasks did not finish within 5 s of cancel)")
-    result = yield
-    if leftovers and item.config.getoption("--allow-leftover-tasks") is False:
+    try:
+        QtBot(item).waitUntil(lambda: not _pending_tasks(loop), timeout=5000)
+    except Exception:  # noqa: BLE001 - reported below with the task list
+        leftovers.append("(some tasks did not finish within 5 s of cancel)")
+    if not item.config.getoption("--allow-leftover-tasks"):
         pytest.fail("test left asyncio tasks running:\n  " + "\n  ".join(leftovers), pytrace=False)
     return result
 

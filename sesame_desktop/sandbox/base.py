@@ -10,9 +10,9 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sesame_desktop.core.config import Provider as ProviderKind
+from sesame_desktop.core.sessions import Project
 
 PROJECT_DIR = "/home/user/project"
 
@@ -37,20 +37,6 @@ class SandboxSpec:
     template: str = ""
     timeout_ms: int = 3_600_000
     envs: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class GitSource:
-    url: str
-    branch: str = ""
-
-
-@dataclass(frozen=True)
-class FolderSource:
-    path: Path
-
-
-ProjectSource = GitSource | FolderSource | None
 
 
 @dataclass(frozen=True)
@@ -150,7 +136,7 @@ class Sandbox(abc.ABC):
         return await handle.wait()
 
     @abc.abstractmethod
-    async def get_project(self, source: ProjectSource, progress: ProgressCallback) -> UploadReport | None:
+    async def get_project(self, source: Project, progress: ProgressCallback) -> UploadReport | None:
         """Put the project in :attr:`project_dir` (an empty folder when ``source`` is None)."""
 
     @abc.abstractmethod
@@ -169,6 +155,10 @@ class Sandbox(abc.ABC):
     @abc.abstractmethod
     async def set_timeout(self, timeout_ms: int) -> None:
         """Set the remaining lifetime (from now)."""
+
+    @abc.abstractmethod
+    async def is_alive(self) -> bool:
+        """Whether the sandbox still runs (its lifetime may have run out)."""
 
     @abc.abstractmethod
     async def kill(self) -> None:

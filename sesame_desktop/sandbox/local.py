@@ -21,16 +21,14 @@ from pathlib import Path
 
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.sessions import FolderProject, GitProject, Project
 from sesame_desktop.sandbox.base import (
     PROJECT_DIR,
     CommandHandle,
     CommandResult,
     FileEntry,
-    FolderSource,
-    GitSource,
     OutputCallback,
     ProgressCallback,
-    ProjectSource,
     Sandbox,
     SandboxProvider,
     SandboxSpec,
@@ -220,19 +218,19 @@ class LocalSandbox(Sandbox):
 
     # -- project ----------------------------------------------------------------------------
 
-    async def get_project(self, source: ProjectSource, progress: ProgressCallback) -> UploadReport | None:
+    async def get_project(self, source: Project, progress: ProgressCallback) -> UploadReport | None:
         project = self.host_path(self.project_dir)
         if source is None:
             project.mkdir(parents=True, exist_ok=True)
             return None
-        if isinstance(source, GitSource):
+        if isinstance(source, GitProject):
             await self._clone(source, progress)
             return None
-        assert isinstance(source, FolderSource)
+        assert isinstance(source, FolderProject)
         progress(f"Copying {source.path}…")
         return await asyncio.get_running_loop().run_in_executor(None, self._copy_folder, source.path, project)
 
-    async def _clone(self, source: GitSource, progress: ProgressCallback) -> None:
+    async def _clone(self, source: GitProject, progress: ProgressCallback) -> None:
         """Clone on this computer (outside the isolation, which hides the host's /tmp), so
         local paths and the user's own git credentials work as in a terminal."""
         target = self.host_path(self.project_dir)
@@ -308,6 +306,9 @@ class LocalSandbox(Sandbox):
 
     async def set_timeout(self, timeout_ms: int) -> None:
         """Local sessions have no lifetime limit; they run until ended."""
+
+    async def is_alive(self) -> bool:
+        return not self._killed
 
     async def kill(self) -> None:
         self._killed = True

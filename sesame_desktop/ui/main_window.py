@@ -6,16 +6,18 @@ through the constructor.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QListView,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -29,10 +31,16 @@ from PySide6.QtWidgets import (
 from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
 from sesame_desktop.core.errors import UserMessage
+from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
+from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.ui.messages import MessageCenter
+from sesame_desktop.ui.new_session_dialog import NewSessionDialog
+from sesame_desktop.ui.session_list import SessionListModel
+from sesame_desktop.ui.session_panel import SessionPanel
 from sesame_desktop.ui.settings_dialog import SettingsDialog
+from sesame_desktop.ui.url_opener import RefusedUrl, SafeUrlOpener
 
 log = logging.getLogger(__name__)
 
@@ -136,20 +144,26 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         settings: SettingsService,
+        sessions: SessionManager,
         messages: MessageCenter | None = None,
         *,
         log_dir: Path | None = None,
     ) -> None:
         super().__init__()
+        self._sessions = sessions
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
         self._settings = settings
         self._log_dir = log_dir
         self.messages = messages or MessageCenter(self)
+        self.url_opener = SafeUrlOpener(self)
+        self.url_opener.refused.connect(self._on_url_opener_refused)
         self._tasks = TaskGroupOwner("main-window", on_error=self.messages.show_exception)
         self._settings_dialog: SettingsDialog | None = None
         self._closing_allowed = False
+        self.new_session_dialog: NewSessionDialog | None = None
+        self.quit_confirmation: QMessageBox | None = None
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -164,8 +178,8 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.new_session_action = QAction("&New Session…", self)
         self.new_session_action.setShortcut(QKeySequence.StandardKey.New)
-        self.new_session_action.setEnabled(False)
-        self.new_session_action.setStatusTip("Starting sessions is not available in this version yet.")
+        self.new_session_action.setStatusTip("Start a session: a sandbox, a project and a task")
+        self.new_session_action.triggered.connect(self.open_new_session)
         self.settings_action = QAction("&Settings…", self)
         self.settings_action.setShortcut(settings_shortcut())
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
@@ -202,11 +216,22 @@ class MainWindow(QMainWindow):
         self.welcome.open_settings.connect(self.open_settings)
         self.welcome.dismissed.connect(self._on_welcome_dismissed)
 
+        self.session_model = SessionListModel(self._sessions, self)
+        self.session_list = QListView()
+        self.session_list.setObjectName("sessionList")
+        self.session_list.setModel(self.session_model)
+        self.session_list.setFrameShape(QFrame.Shape.NoFrame)
+        self.session_list.setSpacing(2)
+        self.session_list.selectionModel().currentChanged.connect(self._on_session_list_current_changed)
         self.sessions_view = HintedView("No sessions yet.\n\nA session runs a task on a project in its "
-                                        "own sandbox. New Session (Ctrl+N) starts one.")
+                                        "own sandbox. New Session (Ctrl+N) starts one.", self.session_list)
         self.sessions_view.setObjectName("sessionsView")
-        self.console_view = HintedView("The selected session's output appears here as it runs.")
+        self.session_panel = SessionPanel(self._sessions, self.url_opener)
+        self.session_panel.problem.connect(self.messages.show_message)
+        self.console_view = HintedView("The selected session's output appears here as it runs.",
+                                       self.session_panel)
         self.console_view.setObjectName("consoleView")
+        self._sessions.session_added.connect(self._on_sessions_session_added)
         self.files_view = HintedView("The project's files appear here, and stay current while the task works.")
         self.ports_view = HintedView("Dev servers a session starts appear here with a link to open them.")
         side = QTabWidget()
@@ -260,6 +285,47 @@ class MainWindow(QMainWindow):
         self._settings_dialog = dialog
         dialog.open()
         return dialog
+
+    @Slot()
+    def open_new_session(self) -> NewSessionDialog:
+        """Open the New Session dialog (non-blocking)."""
+        config = self._settings.config
+        dialog = NewSessionDialog(config, e2b_ready=self._settings.key_status.has_key, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.requested.connect(self._on_new_session_dialog_requested)
+        self.new_session_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def select_session(self, session_id: str) -> None:
+        self.session_list.setCurrentIndex(self.session_model.index(self.session_model.row_of(session_id)))
+
+    async def confirm_quit(self) -> bool:
+        """Ask before ending open sessions; True when the app may quit."""
+        open_sessions = self._sessions.open_sessions()
+        if not open_sessions:
+            return True
+        box = QMessageBox(QMessageBox.Icon.Question, "Quit Sesame Desktop",
+                          f"End {len(open_sessions)} running session{'s' if len(open_sessions) > 1 else ''} and quit?",
+                          QMessageBox.StandardButton.Cancel, self)
+        quit_button = box.addButton("End Sessions and Quit", QMessageBox.ButtonRole.DestructiveRole)
+        box.setInformativeText("Their sandboxes are stopped: " + ", ".join(s.name for s in open_sessions[:5])
+                               + ("…" if len(open_sessions) > 5 else ""))
+        self.quit_confirmation = box
+        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def on_finished(_result: int) -> None:
+            if not answered.done():
+                answered.set_result(box.clickedButton() is quit_button)
+
+        box.finished.connect(on_finished)
+        box.open()
+        try:
+            return await answered
+        finally:
+            self.quit_confirmation = None
+            box.finished.disconnect(on_finished)
+            box.deleteLater()
 
     @property
     def settings_dialog(self) -> SettingsDialog | None:
@@ -320,6 +386,28 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_settings_dialog_destroyed(self) -> None:
         self._settings_dialog = None
+
+    @Slot(object)
+    def _on_new_session_dialog_requested(self, request: SessionRequest) -> None:
+        try:
+            snapshot = self._sessions.start_session(request)
+        except RuntimeError:
+            return
+        self.select_session(snapshot.id)
+
+    @Slot(object)
+    def _on_sessions_session_added(self, snapshot: SessionSnapshot) -> None:
+        self.sessions_view.set_empty(False)
+        self.console_view.set_empty(False)
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_session_list_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.session_panel.show_session(self.session_model.snapshot_at(current.row()).id)
+
+    @Slot(object)
+    def _on_url_opener_refused(self, refused: RefusedUrl) -> None:
+        self.statusBar().showMessage(f"Link not opened: {refused.reason}", 8000)
 
     @Slot()
     def _on_welcome_dismissed(self) -> None:

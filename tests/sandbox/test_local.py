@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from sesame_desktop.core.errors import UserFacingError
-from sesame_desktop.sandbox.base import PROJECT_DIR, FolderSource, GitSource, SandboxSpec
+from sesame_desktop.core.sessions import FolderProject, GitProject
+from sesame_desktop.sandbox.base import PROJECT_DIR, SandboxSpec
 from sesame_desktop.sandbox.local import LocalProvider, bubblewrap_works
 
 
@@ -136,7 +137,7 @@ def git_repo(tmp_path) -> Path:
 
 def test_git_clone_with_branch(sandbox, run_async, git_repo):
     messages: list[str] = []
-    run_async(sandbox.get_project(GitSource(str(git_repo), "feature"), messages.append), timeout=60)
+    run_async(sandbox.get_project(GitProject(str(git_repo), "feature"), messages.append), timeout=60)
     result, output = run(run_async, sandbox, "cat README.md feature.txt; git branch --show-current")
     assert output.out.decode().splitlines() == ["hello from git", "on the branch", "feature"]
     assert messages[0].startswith("Cloning")
@@ -144,7 +145,7 @@ def test_git_clone_with_branch(sandbox, run_async, git_repo):
 
 def test_git_clone_failure_carries_gits_words(sandbox, run_async, tmp_path):
     with pytest.raises(UserFacingError) as info:
-        run_async(sandbox.get_project(GitSource(str(tmp_path / "nope")), lambda _m: None), timeout=60)
+        run_async(sandbox.get_project(GitProject(str(tmp_path / "nope")), lambda _m: None), timeout=60)
     message = info.value.message
     assert message.title == "Could not get the project"
     assert "does not exist" in message.explanation or "not a git repository" in message.details.lower() \
@@ -154,7 +155,7 @@ def test_git_clone_failure_carries_gits_words(sandbox, run_async, tmp_path):
 def test_folder_upload_takes_tracked_and_untracked_not_ignored(tmp_path, run_async, git_repo):
     provider = LocalProvider(tmp_path / "ws", isolate=False)
     box = run_async(provider.create(SandboxSpec(session_id="up", name="up")))
-    report = run_async(box.get_project(FolderSource(git_repo), lambda _m: None))
+    report = run_async(box.get_project(FolderProject(git_repo), lambda _m: None))
     project = Path(box.project_dir)
     assert sorted(p.name for p in project.iterdir()) == [".gitignore", "README.md", "untracked.txt"]
     assert report.files == 3 and report.skipped == (".git/ (repository internals)",)
@@ -169,7 +170,7 @@ def test_plain_folder_upload_skips_git_internals_and_links(tmp_path, run_async):
     (folder / ".git" / "HEAD").write_text("ref\n")
     (folder / "link").symlink_to("/etc/passwd")
     box = run_async(LocalProvider(tmp_path / "ws", isolate=False).create(SandboxSpec(session_id="p", name="p")))
-    report = run_async(box.get_project(FolderSource(folder), lambda _m: None))
+    report = run_async(box.get_project(FolderProject(folder), lambda _m: None))
     assert report.files == 1
     assert set(report.skipped) == {".git/ (repository internals)", "link (symbolic link)"}
     assert (Path(box.project_dir) / "src" / "main.py").read_text() == "print(1)\n"

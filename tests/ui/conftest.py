@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
 from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.services.providers import Providers
 from sesame_desktop.services.secret_store import SecretStore
+from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import SettingsService
 from sesame_desktop.ui.main_window import MainWindow
 
@@ -21,8 +23,10 @@ def app_paths(tmp_path) -> AppPaths:
 
 
 @pytest.fixture
-def make_window(qtbot, run_async, app_paths) -> Callable[..., MainWindow]:
+def make_window(qtbot, run_async, app_paths) -> Iterator[Callable[..., MainWindow]]:
     """``make_window(environ={...}, config={...})``: a loaded main window, shown."""
+
+    managers: list[SessionManager] = []
 
     def make(environ: dict[str, str] | None = None, config: dict | str | None = None) -> MainWindow:
         if config is not None:
@@ -30,7 +34,9 @@ def make_window(qtbot, run_async, app_paths) -> Callable[..., MainWindow]:
             text = config if isinstance(config, str) else json.dumps(config, indent=2)
             app_paths.config_file.write_text(text)
         settings = SettingsService(app_paths, SecretStore(), environ=environ or {})
-        window = MainWindow(settings, log_dir=app_paths.log_dir)
+        manager = SessionManager(Providers(settings, app_paths.data_dir / "workspaces"), lambda: settings.config)
+        managers.append(manager)
+        window = MainWindow(settings, manager, log_dir=app_paths.log_dir)
         window.allow_close()
         qtbot.addWidget(window)
         window.show()
@@ -38,7 +44,9 @@ def make_window(qtbot, run_async, app_paths) -> Callable[..., MainWindow]:
         window.show_welcome_if_new()
         return window
 
-    return make
+    yield make
+    for manager in managers:
+        run_async(manager.close())
 
 
 class _UrlCatcher(QObject):

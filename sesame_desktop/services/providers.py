@@ -1,0 +1,31 @@
+"""Which provider runs a session, built with the current configuration and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sesame_desktop.core.config import Provider
+from sesame_desktop.sandbox.base import SandboxProvider
+from sesame_desktop.sandbox.e2b_provider import E2BProvider, no_key_error
+from sesame_desktop.sandbox.local import LocalProvider
+from sesame_desktop.services.settings_service import SettingsService
+
+
+class Providers:
+    """Makes the provider a new session asks for.
+
+    The local provider is made once; the E2B provider is made per session with the key the
+    settings give at that moment (a key saved a minute ago counts).
+    """
+
+    def __init__(self, settings: SettingsService, workspaces: Path) -> None:
+        self._settings = settings
+        self._local = LocalProvider(workspaces)
+
+    async def __call__(self, kind: Provider) -> SandboxProvider:
+        if kind is Provider.LOCAL:
+            return self._local
+        key = await self._settings.api_key()  # UserFacingError when the keyring fails
+        if key is None:
+            raise no_key_error()
+        return E2BProvider(key)
