@@ -255,7 +255,8 @@ class SessionManager(QObject):
             alive = False
         if alive:
             return
-        expired = (session.snapshot.time_left() or 1) <= 0
+        left = session.snapshot.time_left()
+        expired = left is not None and left <= 1.0
         message = UserMessage(
             "Sandbox lifetime reached" if expired else "Sandbox gone",
             "The sandbox reached the end of its lifetime and was stopped by E2B." if expired
@@ -311,8 +312,14 @@ class SessionManager(QObject):
     # -- state ------------------------------------------------------------------------------
 
     def _update(self, session: _Session, **changes: object) -> None:
-        if session.snapshot.state in (SessionState.ENDED, SessionState.FAILED) and "state" not in changes:
-            changes.pop("step", None)
+        """Apply ``changes`` and emit; a session that ended or failed stays so."""
+        if not session.snapshot.state.open:
+            if changes.get("state") in (SessionState.ENDED, SessionState.FAILED):
+                changes = {k: v for k, v in changes.items() if k in ("state", "running", "background", "error")}
+            else:
+                changes = {k: v for k, v in changes.items() if k in ("running", "background")}
+                if not changes:
+                    return
         session.snapshot = session.snapshot.but(**changes)
         self.session_changed.emit(session.snapshot)
 
