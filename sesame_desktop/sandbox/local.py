@@ -307,6 +307,10 @@ class LocalSandbox(Sandbox):
     async def set_timeout(self, timeout_ms: int) -> None:
         """Local sessions have no lifetime limit; they run until ended."""
 
+    def process_groups(self) -> set[int]:
+        """Process group ids of the session's running commands (each command leads one)."""
+        return {c.pid for c in self._commands if c.running}
+
     async def is_alive(self) -> bool:
         return not self._killed
 

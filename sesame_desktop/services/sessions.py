@@ -13,9 +13,10 @@ import itertools
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -59,13 +60,19 @@ class _Session:
 class SessionManager(QObject):
     """Starts and ends sessions and runs their commands.
 
+    Other services attach to a session through :meth:`add_output_tap` (every chunk of output,
+    for example to spot printed URLs) and :meth:`start_session_task` (work that must end with
+    the session, for example polling its ports).
+
     Signals:
         session_added(SessionSnapshot): a new session, in its first state.
         session_changed(SessionSnapshot): any change of state, step, sandbox or command.
+        sandbox_ready(str): the session's sandbox exists and holds the project (session id).
     """
 
     session_added = Signal(object)
     session_changed = Signal(object)
+    sandbox_ready = Signal(str)
 
     def __init__(self, providers: ProviderFactory, config: Callable[[], EffectiveConfig],
                  *, scrollback_lines: int = 100_000, parent: QObject | None = None) -> None:
@@ -77,6 +84,7 @@ class SessionManager(QObject):
         self._counter = itertools.count(1)
         self._closed = False
         self._tasks = TaskGroupOwner("sessions")
+        self._taps: list[Callable[[str, str, bytes], None]] = []
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -94,6 +102,30 @@ class SessionManager(QObject):
 
     def open_sessions(self) -> list[SessionSnapshot]:
         return [s.snapshot for s in self._sessions.values() if s.snapshot.state.open]
+
+    # -- attaching other services ----------------------------------------------------------
+
+    def add_output_tap(self, tap: Callable[[str, str, bytes], None]) -> None:
+        """Call ``tap(session_id, stream, chunk)`` for every chunk of every session's output."""
+        self._taps.append(tap)
+
+    def start_session_task(self, session_id: str, coro: Coroutine[Any, Any, Any], *, key: str | None = None) -> None:
+        """Run ``coro`` as part of the session: cancelled when it ends, fails or the app quits."""
+        session = self._sessions[session_id]
+        if not session.snapshot.state.open:
+            coro.close()
+            return
+        session.tasks.start(coro, key=key)
+
+    def _feeder(self, session: _Session, stream: str) -> Callable[[bytes], None]:
+        buffer, session_id, taps = session.buffer, session.snapshot.id, self._taps
+
+        def feed(chunk: bytes) -> None:
+            buffer.feed(chunk, stream)
+            for tap in taps:
+                tap(session_id, stream, chunk)
+
+        return feed
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -138,6 +170,7 @@ class SessionManager(QObject):
         except UserFacingError as exc:
             await self._fail_and_clean(session, exc.message)
             return
+        self.sandbox_ready.emit(session.snapshot.id)
         if request.task.strip():
             self._update(session, state=SessionState.RUNNING_TASK, step="")
             await self._foreground(session, request.task)
@@ -176,9 +209,8 @@ class SessionManager(QObject):
         buffer.begin_command(command, datetime.now())
         try:
             handle = await session.sandbox.start(
-                command, stdin=True,
-                on_stdout=lambda chunk: buffer.feed(chunk, "stdout"),
-                on_stderr=lambda chunk: buffer.feed(chunk, "stderr"))
+                command, stdin=True, on_stdout=self._feeder(session, "stdout"),
+                on_stderr=self._feeder(session, "stderr"))
             session.foreground = handle
             self._update(session, running=command)
             result = await handle.wait()
@@ -199,7 +231,7 @@ class SessionManager(QObject):
         buffer = session.buffer
         buffer.add_meta(f"Started in the background: {command}")
         handle = await session.sandbox.start(
-            command, on_stdout=lambda c: buffer.feed(c, "stdout"), on_stderr=lambda c: buffer.feed(c, "stderr"))
+            command, on_stdout=self._feeder(session, "stdout"), on_stderr=self._feeder(session, "stderr"))
         session.background.add(handle)
         self._update(session, background=len(session.background))
         try:
