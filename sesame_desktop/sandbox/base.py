@@ -12,11 +12,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from sesame_desktop.core.config import Provider as ProviderKind
+from sesame_desktop.core.file_tree import FileEntry
 from sesame_desktop.core.sessions import Project
+
 
 PROJECT_DIR = "/home/user/project"
 
 OutputCallback = Callable[[bytes], None]
+ChangeCallback = Callable[[str], None]
 ProgressCallback = Callable[[str], None]
 
 
@@ -67,13 +70,11 @@ class UploadReport:
     skipped: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class FileEntry:
-    name: str
-    path: str
-    is_dir: bool
-    size: int
-    modified: float
+class Watch(abc.ABC):
+    """A running directory watch."""
+
+    @abc.abstractmethod
+    async def stop(self) -> None: ...
 
 
 class CommandHandle(abc.ABC):
@@ -147,6 +148,24 @@ class Sandbox(abc.ABC):
 
     @abc.abstractmethod
     async def write_file(self, path: str, data: bytes) -> None: ...
+
+    @abc.abstractmethod
+    async def make_dir(self, path: str) -> None: ...
+
+    @abc.abstractmethod
+    async def rename(self, path: str, new_path: str) -> None: ...
+
+    @abc.abstractmethod
+    async def remove(self, path: str) -> None:
+        """Remove a file or a whole folder."""
+
+    @abc.abstractmethod
+    async def watch(self, path: str, on_change: ChangeCallback) -> Watch:
+        """Report changes under ``path`` (recursively) until the watch is stopped.
+
+        ``on_change`` gets the absolute path of each changed entry; several changes may be
+        reported for one operation. The caller debounces.
+        """
 
     @abc.abstractmethod
     async def preview_url(self, port: int) -> str:

@@ -23,6 +23,7 @@ from sesame_desktop.core.secret import Secret
 from sesame_desktop.core.sessions import FolderProject, GitProject, Project
 from sesame_desktop.sandbox.base import (
     PROJECT_DIR,
+    ChangeCallback,
     CommandHandle,
     CommandResult,
     FileEntry,
@@ -32,6 +33,7 @@ from sesame_desktop.sandbox.base import (
     SandboxProvider,
     SandboxSpec,
     UploadReport,
+    Watch,
 )
 from sesame_desktop.sandbox.e2b_errors import no_key_error, translate
 from sesame_desktop.sandbox.project_files import git_clone_failed, select_files
@@ -99,6 +101,17 @@ class E2BCommand(CommandHandle):
             await self._handle.kill()
         except Exception as exc:  # noqa: BLE001
             raise await self._sandbox.translate(exc) from None
+
+
+class E2BWatch(Watch):
+    def __init__(self, handle: e2b.AsyncWatchHandle) -> None:
+        self._handle = handle
+
+    async def stop(self) -> None:
+        try:
+            await self._handle.stop()
+        except Exception as exc:  # noqa: BLE001 - a watch of a sandbox that is gone just ends
+            log.debug("stopping a watch: %s", exc)
 
 
 class E2BSandbox(Sandbox):
@@ -206,6 +219,38 @@ class E2BSandbox(Sandbox):
             await self.sdk.files.write(path, data)
         except Exception as exc:  # noqa: BLE001
             raise await self.translate(exc) from None
+
+    async def make_dir(self, path: str) -> None:
+        try:
+            await self.sdk.files.make_dir(path)
+        except Exception as exc:  # noqa: BLE001
+            raise await self.translate(exc) from None
+
+    async def rename(self, path: str, new_path: str) -> None:
+        try:
+            if await self.sdk.files.exists(new_path):
+                raise UserFacingError(UserMessage("Already exists", f"{new_path.rsplit('/', 1)[-1]} already exists.",
+                                                  "Choose another name."))
+            await self.sdk.files.rename(path, new_path)
+        except UserFacingError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise await self.translate(exc) from None
+
+    async def remove(self, path: str) -> None:
+        try:
+            await self.sdk.files.remove(path)
+        except Exception as exc:  # noqa: BLE001
+            raise await self.translate(exc) from None
+
+    async def watch(self, path: str, on_change: ChangeCallback) -> E2BWatch:
+        base = path.rstrip("/")
+        try:
+            handle = await self.sdk.files.watch_dir(
+                path, lambda event: on_change(f"{base}/{event.name}"), recursive=True, timeout=0)
+        except Exception as exc:  # noqa: BLE001
+            raise await self.translate(exc) from None
+        return E2BWatch(handle)
 
     async def preview_url(self, port: int) -> str:
         host = self.sdk.get_host(port)

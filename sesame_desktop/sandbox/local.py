@@ -12,18 +12,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import os
 import shutil
 import signal
 import time
-from pathlib import Path
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import TypeVar
+
+import watchfiles
 
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import FolderProject, GitProject, Project
 from sesame_desktop.sandbox.base import (
     PROJECT_DIR,
+    ChangeCallback,
     CommandHandle,
     CommandResult,
     FileEntry,
@@ -33,10 +39,12 @@ from sesame_desktop.sandbox.base import (
     SandboxProvider,
     SandboxSpec,
     UploadReport,
+    Watch,
 )
 from sesame_desktop.sandbox.project_files import git_clone_failed, select_files
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 READ_CHUNK = 64 * 1024
 SANDBOX_HOME = "/home/user"
@@ -145,6 +153,44 @@ class LocalCommand(CommandHandle):
         self._kill_group()
 
 
+def file_error(exc: OSError) -> UserFacingError:
+    """A failed file operation in plain words."""
+    name = Path(exc.filename).name if exc.filename else "the file"
+    reasons = {
+        errno.EACCES: ("Permission denied", f"You are not allowed to change {name}."),
+        errno.EPERM: ("Permission denied", f"You are not allowed to change {name}."),
+        errno.ENOSPC: ("No space left", "The disk is full."),
+        errno.EEXIST: ("Already exists", f"{name} already exists."),
+        errno.ENOENT: ("Not found", f"{name} does not exist (any more)."),
+        errno.ENOTEMPTY: ("Folder not empty", f"{name} is not empty."),
+    }
+    title, text = reasons.get(exc.errno or 0, ("File operation failed", f"{name}: {exc.strerror or exc}."))
+    return UserFacingError(UserMessage(title, text, "Refresh the file tree and try again."))
+
+
+class LocalWatch(Watch):
+    """Watches a folder tree with the OS's file notifications (inotify on Linux)."""
+
+    def __init__(self, sandbox: LocalSandbox, root: Path, on_change: ChangeCallback) -> None:
+        self._stop = asyncio.Event()
+        self._task = asyncio.ensure_future(self._run(sandbox, root, on_change))
+
+    async def _run(self, sandbox: LocalSandbox, root: Path, on_change: ChangeCallback) -> None:
+        async for changes in watchfiles.awatch(root, stop_event=self._stop, debounce=100, step=20,
+                                               recursive=True, ignore_permission_denied=True):
+            for _kind, changed in changes:
+                try:
+                    on_change(sandbox.sandbox_path(Path(changed)))
+                except ValueError:
+                    continue
+
+    async def stop(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self._task, 2)
+        self._task.cancel()
+
+
 class LocalSandbox(Sandbox):
     kind = ProviderKind.LOCAL
 
@@ -160,22 +206,34 @@ class LocalSandbox(Sandbox):
 
     # -- paths ------------------------------------------------------------------------------
 
-    def host_path(self, path: str) -> Path:
+    def host_path(self, path: str, *, follow_last: bool = True) -> Path:
         """The real path of a path as commands see it; never outside the workspace home.
+
+        Args:
+            follow_last: resolve a symbolic link in the last component too (not for remove
+                and rename, which act on the link itself).
 
         Raises:
             UserFacingError: the path points outside the session's folder.
         """
         prefix = SANDBOX_HOME if self.isolated else str(self.home)
-        pure = Path(path if path.startswith("/") else f"{self.project_dir}/{path}")
+        pure = PurePosixPath(path if path.startswith("/") else f"{self.project_dir}/{path}")
         try:
             rel = pure.relative_to(prefix)
         except ValueError:
             raise UserFacingError(UserMessage("Path outside the session", f"{path} is not inside {prefix}.")) from None
-        resolved = (self.home / rel).resolve()
-        if resolved != self.home.resolve() and self.home.resolve() not in resolved.parents:
+        home = self.home.resolve()
+        candidate = home / rel
+        resolved = candidate.resolve() if follow_last or candidate == home else candidate.parent.resolve() / candidate.name
+        if resolved != home and home not in resolved.parents:
             raise UserFacingError(UserMessage("Path outside the session", f"{path} leads outside {prefix}."))
         return resolved
+
+    def sandbox_path(self, host: Path) -> str:
+        """The path commands see for a real path inside the workspace home."""
+        rel = host.relative_to(self.home.resolve()).as_posix()
+        base = SANDBOX_HOME if self.isolated else str(self.home)
+        return base if rel == "." else f"{base}/{rel}"
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -285,10 +343,10 @@ class LocalSandbox(Sandbox):
                                              entry.is_dir(follow_symlinks=False), st.st_size, st.st_mtime))
             return entries
 
-        return await asyncio.get_running_loop().run_in_executor(None, scan)
+        return await self._in_executor(scan)
 
     async def read_file(self, path: str) -> bytes:
-        return await asyncio.get_running_loop().run_in_executor(None, self.host_path(path).read_bytes)
+        return await self._in_executor(self.host_path(path).read_bytes)
 
     async def write_file(self, path: str, data: bytes) -> None:
         target = self.host_path(path)
@@ -297,7 +355,41 @@ class LocalSandbox(Sandbox):
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
 
-        await asyncio.get_running_loop().run_in_executor(None, write)
+        await self._in_executor(write)
+
+    async def _in_executor(self, func: Callable[[], T]) -> T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, func)
+        except OSError as exc:
+            raise file_error(exc) from None
+
+    async def make_dir(self, path: str) -> None:
+        target = self.host_path(path)
+        await self._in_executor(lambda: target.mkdir(parents=True, exist_ok=True))
+
+    async def rename(self, path: str, new_path: str) -> None:
+        source, target = self.host_path(path, follow_last=False), self.host_path(new_path, follow_last=False)
+
+        def move() -> None:
+            if target.exists():
+                raise FileExistsError(errno.EEXIST, "File exists", str(target.name))
+            source.rename(target)
+
+        await self._in_executor(move)
+
+    async def remove(self, path: str) -> None:
+        target = self.host_path(path, follow_last=False)
+
+        def delete() -> None:
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+
+        await self._in_executor(delete)
+
+    async def watch(self, path: str, on_change: ChangeCallback) -> LocalWatch:
+        return LocalWatch(self, self.host_path(path), on_change)
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -32,9 +32,11 @@ from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
 from sesame_desktop.core.errors import UserMessage
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
+from sesame_desktop.services.files import FileService
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
 from sesame_desktop.ui.session_list import SessionListModel
@@ -147,10 +149,12 @@ class MainWindow(QMainWindow):
         sessions: SessionManager,
         messages: MessageCenter | None = None,
         *,
+        files: FileService | None = None,
         log_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self._sessions = sessions
+        self._files = files or FileService(sessions, self)
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -232,7 +236,12 @@ class MainWindow(QMainWindow):
                                        self.session_panel)
         self.console_view.setObjectName("consoleView")
         self._sessions.session_added.connect(self._on_sessions_session_added)
-        self.files_view = HintedView("The project's files appear here, and stay current while the task works.")
+        self.file_panel = FilePanel(self._sessions, self._files)
+        self.file_panel.problem.connect(self.messages.show_message)
+        self.file_panel.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.files_view = HintedView("The project's files appear here, and stay current while the task works.",
+                                     self.file_panel)
+        self._sessions.sandbox_ready.connect(self._on_sessions_sandbox_ready)
         self.ports_view = HintedView("Dev servers a session starts appear here with a link to open them.")
         side = QTabWidget()
         side.setObjectName("sideTabs")
@@ -343,6 +352,8 @@ class MainWindow(QMainWindow):
 
     async def aclose(self) -> None:
         await self._tasks.close()
+        await self.file_panel.aclose()
+        await self._files.aclose()
 
     # -- slots ------------------------------------------------------------------------------
 
@@ -403,7 +414,14 @@ class MainWindow(QMainWindow):
     @Slot(QModelIndex, QModelIndex)
     def _on_session_list_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
-            self.session_panel.show_session(self.session_model.snapshot_at(current.row()).id)
+            session_id = self.session_model.snapshot_at(current.row()).id
+            self.session_panel.show_session(session_id)
+            self.files_view.set_empty(not self.file_panel.show_session(session_id))
+
+    @Slot(str)
+    def _on_sessions_sandbox_ready(self, session_id: str) -> None:
+        if session_id == self.session_panel.session_id:
+            self.files_view.set_empty(not self.file_panel.show_session(session_id))
 
     @Slot(object)
     def _on_url_opener_refused(self, refused: RefusedUrl) -> None:

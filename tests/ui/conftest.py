@@ -27,6 +27,7 @@ def make_window(qtbot, run_async, app_paths) -> Iterator[Callable[..., MainWindo
     """``make_window(environ={...}, config={...})``: a loaded main window, shown."""
 
     managers: list[SessionManager] = []
+    windows: list[MainWindow] = []
 
     def make(environ: dict[str, str] | None = None, config: dict | str | None = None) -> MainWindow:
         if config is not None:
@@ -38,6 +39,7 @@ def make_window(qtbot, run_async, app_paths) -> Iterator[Callable[..., MainWindo
         managers.append(manager)
         window = MainWindow(settings, manager, log_dir=app_paths.log_dir)
         window.allow_close()
+        windows.append(window)
         qtbot.addWidget(window)
         window.show()
         run_async(settings.load())
@@ -47,6 +49,8 @@ def make_window(qtbot, run_async, app_paths) -> Iterator[Callable[..., MainWindo
     yield make
     for manager in managers:
         run_async(manager.close())
+    for window in windows:
+        run_async(window.aclose())
 
 
 class _UrlCatcher(QObject):

@@ -38,7 +38,10 @@ def console_text(window) -> str:
 def type_command(window, qtbot, text: str) -> None:
     edit = window.session_panel.input_edit
     qtbot.waitUntil(edit.isEnabled)
-    qtbot.keyClicks(edit, text)
+    if text.isascii():
+        qtbot.keyClicks(edit, text)
+    else:  # QTest types ASCII only
+        edit.insert(text)
     qtbot.keyClick(edit, Qt.Key.Key_Return)
 
 
