@@ -1,0 +1,240 @@
+"""Smoke mode (``sesame-desktop --smoke``): prove that this copy of the app really works.
+
+Used on the packaged app (the frozen bundle, the installed ``.deb``, the Windows and macOS
+installers) and from source by the tests. The app starts as usual, then runs three steps:
+
+1. ``window`` — the real main window is shown (and exposed by the windowing system), with
+   its title and its (SVG) icon rendering; then
+   ``settings``: the configuration loads, as in a normal start-up;
+2. ``keyring`` — a throw-away secret is written to the OS keyring under
+   :data:`SMOKE_SERVICE` (never the real API-key entry), read back and deleted, through the
+   same secure-backend choice as the app's secret store (on an executor);
+3. ``session`` — a local-provider sandbox is created in the app's data folder, runs
+   ``echo sesame-smoke`` (and shows its library path: a frozen app's children must not
+   inherit the bundle's) and is killed.
+
+Each step prints one line on stdout, ``smoke: <step>: ok (<detail>)`` or
+``smoke: <step>: FAILED: <why>``, and the same line goes to the log. The exit status is a
+bitmask of the failed steps (:class:`Failed`): 0 all passed, 1 window, 2 keyring, 4 session,
+8 the rest of start-up (settings) or shut-down; for example 6 means the keyring and the session
+failed. A crash before the steps run ends with a traceback and no ``smoke: result`` line.
+
+Without ``--base-dir`` the run keeps its config, data and log in a temporary folder that is
+removed at exit, so a smoke run leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import secrets
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from PySide6.QtWidgets import QMainWindow, QWidget
+
+from sesame_desktop.core.errors import UserFacingError
+from sesame_desktop.core.logs import scrub
+
+if TYPE_CHECKING:
+    from sesame_desktop.app import Application
+
+log = logging.getLogger(__name__)
+
+SMOKE_SERVICE = "sesame-desktop-smoke"
+SMOKE_OUTPUT = b"sesame-smoke"
+# The second line shows the library path the command sees: in a frozen app it must not be
+# the bundle's (see packaging/pyi_rth_child_env.py).
+SMOKE_COMMAND = 'echo sesame-smoke; echo "library path: ${LD_LIBRARY_PATH-}"'
+WINDOW_TIMEOUT_S = 30.0
+KEYRING_TIMEOUT_S = 60.0
+SESSION_TIMEOUT_S = 60.0
+
+T = TypeVar("T")
+
+
+class Failed(enum.IntFlag):
+    """Exit-status bits, one per step that failed."""
+
+    WINDOW = 1
+    KEYRING = 2
+    SESSION = 4
+    INTERNAL = 8
+
+
+class SmokeFailure(Exception):
+    """A step failed; the message says why in plain words."""
+
+
+def report(step: str, failure: str | None, detail: str = "") -> None:
+    """Print and log the one result line of ``step``."""
+    if failure is None:
+        line = f"smoke: {step}: ok" + (f" ({detail})" if detail else "")
+    else:
+        line = f"smoke: {step}: FAILED: {scrub(failure)}"
+    log.info("%s", line)
+    stream = sys.stdout
+    if stream is not None:  # a windowed Windows build has no stdout unless it is redirected
+        print(line, file=stream, flush=True)
+
+
+async def _timed(awaitable: Awaitable[T], timeout_s: float, what: str) -> T:
+    try:
+        return await asyncio.wait_for(awaitable, timeout_s)
+    except TimeoutError:
+        raise SmokeFailure(f"{what} did not finish within {timeout_s:.0f} s") from None
+
+
+async def wait_until_shown(window: QWidget, timeout_s: float = WINDOW_TIMEOUT_S) -> None:
+    """Return once ``window`` is visible and its native window is exposed on the screen."""
+
+    def shown() -> bool:
+        handle = window.windowHandle()
+        return window.isVisible() and handle is not None and handle.isExposed()
+
+    deadline = time.monotonic() + timeout_s
+    while not shown():
+        if time.monotonic() > deadline:
+            raise SmokeFailure(f"the window was not exposed within {timeout_s:.0f} s")
+        await asyncio.sleep(0.005)
+
+
+async def check_window(app: Application) -> str:
+    """Step 1: the main window is a real, titled window, shown and exposed.
+
+    Its result line is printed the moment the window is exposed: ``bench/packaged_app.py``
+    times launch-to-window by it.
+    """
+    started = time.monotonic()
+    window = app.window
+    if not isinstance(window, QMainWindow):
+        raise SmokeFailure(f"the main window is a {type(window).__name__}, not a QMainWindow")
+    window.show()
+    await wait_until_shown(window)
+    shown_after = time.monotonic() - started
+    if not window.windowTitle():
+        raise SmokeFailure("the window has no title")
+    if window.windowIcon().pixmap(64, 64).isNull():  # a frozen app without Qt's SVG plugins
+        raise SmokeFailure("the window icon does not render (Qt's SVG icon plugin is missing?)")
+    size = window.size()
+    return f"{window.windowTitle()!r} {size.width()}x{size.height()}, exposed {shown_after * 1000:.0f} ms after show()"
+
+
+async def load_settings(app: Application) -> str:
+    """The rest of a normal start-up: the configuration loads (files, keyring)."""
+    config = await _timed(app.settings.load(), KEYRING_TIMEOUT_S, "loading the settings")
+    return f"provider {config.provider.value.label}"
+
+
+async def keyring_round_trip(
+    executor: Executor | None = None, *, timeout_s: float = KEYRING_TIMEOUT_S, service: str = SMOKE_SERVICE
+) -> str:
+    """Step 2: write, read back and delete a throw-away secret in the secure keyring backend.
+
+    Runs the blocking keyring calls on ``executor`` (default: the loop's). Returns the
+    backend's name.
+
+    Raises:
+        SmokeFailure: no secure backend, a keyring error, or the secret did not round-trip.
+    """
+    import keyring.errors
+
+    from sesame_desktop.services.secret_store import (
+        secure_backend,
+        translate_keyring_error,
+    )
+
+    def round_trip() -> str:
+        backend = secure_backend()
+        account = f"probe-{secrets.token_hex(4)}"
+        value = secrets.token_urlsafe(24)
+        backend.set_password(service, account, value)
+        try:
+            if backend.get_password(service, account) != value:
+                raise SmokeFailure("the keyring returned a different secret than the one written")
+        finally:
+            backend.delete_password(service, account)
+        if backend.get_password(service, account) is not None:
+            raise SmokeFailure("the keyring still holds the secret after deleting it")
+        return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+    loop = asyncio.get_running_loop()
+    try:
+        return await _timed(loop.run_in_executor(executor, round_trip), timeout_s, "the keyring")
+    except (SmokeFailure, asyncio.CancelledError):
+        raise
+    except (UserFacingError, keyring.errors.KeyringError) as exc:
+        message = translate_keyring_error(exc).message
+        raise SmokeFailure(f"{message.title}: {message.details or message.explanation}") from None
+
+
+async def run_local_command(workspace_root: Path, *, timeout_s: float = SESSION_TIMEOUT_S) -> str:
+    """Step 3: one command in a local-provider sandbox under ``workspace_root``."""
+    from sesame_desktop.sandbox.base import SandboxSpec
+    from sesame_desktop.sandbox.local import LocalProvider
+
+    stdout = bytearray()
+    stderr = bytearray()
+    provider = LocalProvider(workspace_root)
+    sandbox = await _timed(provider.create(SandboxSpec(session_id="smoke", name="smoke")), timeout_s,
+                           "creating a local sandbox")
+    try:
+        result = await _timed(
+            sandbox.run(SMOKE_COMMAND, on_stdout=stdout.extend, on_stderr=stderr.extend),
+            timeout_s,
+            f"running {SMOKE_COMMAND!r}",
+        )
+    finally:
+        await _timed(sandbox.kill(), timeout_s, "ending the local sandbox")
+    if result.exit_code != 0:
+        raise SmokeFailure(f"{SMOKE_COMMAND!r} exited with {result.exit_code}: "
+                           f"{bytes(stderr).decode(errors='replace').strip()[-300:]}")
+    if SMOKE_OUTPUT not in stdout:
+        raise SmokeFailure(f"{SMOKE_COMMAND!r} printed {bytes(stdout)[-300:]!r}, not {SMOKE_OUTPUT!r}")
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle and bundle.encode() in stdout:
+        raise SmokeFailure(f"the command inherited the bundle's library path: {bytes(stdout)[-300:]!r}")
+    isolation = {True: ", isolated", False: ", not isolated"}.get(getattr(sandbox, "isolated", None), "")
+    return f"a local command printed {SMOKE_OUTPUT.decode()!r} and exited 0{isolation}"
+
+
+async def _step(name: str, bit: Failed, check: Callable[[], Awaitable[str]]) -> Failed:
+    try:
+        detail = await check()
+    except asyncio.CancelledError:
+        raise
+    except SmokeFailure as exc:
+        report(name, str(exc))
+        return bit
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a result line, not a traceback
+        log.exception("smoke step %s", name)
+        report(name, f"{type(exc).__name__}: {exc}")
+        return bit
+    report(name, None, detail)
+    return Failed(0)
+
+
+async def run_smoke(app: Application) -> int:
+    """Run every step on the started ``app``, shut it down, and return the exit status."""
+    failed = Failed(0)
+    failed |= await _step("window", Failed.WINDOW, lambda: check_window(app))
+    failed |= await _step("settings", Failed.INTERNAL, lambda: load_settings(app))
+    failed |= await _step("keyring", Failed.KEYRING, keyring_round_trip)
+    failed |= await _step("session", Failed.SESSION,
+                          lambda: run_local_command(app.paths.data_dir / "workspaces"))
+    try:
+        await app.shutdown()
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a result line, not a traceback
+        log.exception("smoke: shut-down")
+        report("shutdown", f"{type(exc).__name__}: {exc}")
+        failed |= Failed.INTERNAL
+    else:
+        report("shutdown", None)
+    names = ", ".join(bit.name.lower() for bit in Failed if bit in failed and bit.name)
+    report("result", None if not failed else f"exit status {int(failed)} ({names})")
+    return int(failed)
