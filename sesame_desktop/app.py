@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -136,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     app = Application(qapp, paths, args.config)
+    # What start-up built lives as long as the app: keep it out of every later full garbage
+    # collection (they otherwise cost 5-12 ms of the GUI's frame budget).
+    gc.collect()
+    gc.freeze()
     sys.excepthook = app.messages.excepthook
     loop.set_exception_handler(app.messages.loop_exception_handler)
     if hasattr(signal, "SIGTERM") and os.name == "posix":

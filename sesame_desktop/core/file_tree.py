@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 HEAVY_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "env", "__pycache__", ".tox",
                         ".mypy_cache", ".pytest_cache", ".next", ".cache", "target", "dist", "build"})
 BATCH = 1000
 
 
-@dataclass(frozen=True)
-class FileEntry:
+class FileEntry(NamedTuple):
     """One entry of a sandbox folder, as a provider lists it."""
 
     name: str
@@ -42,23 +42,32 @@ def is_heavy(name: str) -> bool:
     return name in HEAVY_DIRS
 
 
-@dataclass(eq=False)
 class FileNode:
-    """A file or folder in the tree.
+    """A folder of the tree.
+
+    Its rows are kept as plain tuples (the fields of :class:`FileEntry`): the garbage collector
+    stops tracking tuples of plain values, so a folder of 50,000 files adds nothing to the
+    cost of a full collection, which would otherwise stall the window for hundreds of ms.
 
     Attributes:
-        children: the rows shown; ``None`` while the folder was never loaded.
-        pending: loaded entries not shown yet (a huge folder is shown in batches).
+        shown: the rows shown, in order; ``None`` while the folder was never loaded.
+        folders: a node for each sub-folder among the rows, by name.
+        pending: loaded entries not shown yet (a big folder is shown in batches).
         loading: a listing is on its way.
         error: why the last listing failed, in words.
+        generation: bumped on every change of the rows (a stale refresh plan can tell).
     """
 
-    entry: FileEntry
-    parent: FileNode | None = None
-    children: list[FileNode] | None = None
-    pending: list[FileEntry] = field(default_factory=list)
-    loading: bool = False
-    error: str = ""
+    __slots__ = ("entry", "shown", "folders", "pending", "loading", "error", "generation")
+
+    def __init__(self, entry: FileEntry) -> None:
+        self.entry = entry
+        self.shown: list[tuple] | None = None
+        self.folders: dict[str, FileNode] = {}
+        self.pending: list[FileEntry] = []
+        self.loading = False
+        self.error = ""
+        self.generation = 0
 
     @property
     def name(self) -> str:
@@ -70,25 +79,17 @@ class FileNode:
 
     @property
     def is_dir(self) -> bool:
-        return self.entry.is_dir
+        return True
 
     @property
     def loaded(self) -> bool:
-        return self.children is not None
+        return self.shown is not None
 
-    def row(self) -> int:
-        if self.parent is None or self.parent.children is None:
-            return 0
-        return self.parent.children.index(self)
-
-    def child_named(self, name: str) -> FileNode | None:
-        for child in self.children or ():
-            if child.name == name:
-                return child
-        return None
+    def shown_entries(self) -> list[FileEntry]:
+        return [FileEntry(*row) for row in self.shown or ()]
 
     def find(self, path: str) -> FileNode | None:
-        """The loaded node at ``path`` (absolute), or None."""
+        """The folder node at ``path`` (absolute), or None."""
         if path.rstrip("/") == self.path.rstrip("/"):
             return self
         prefix = self.path.rstrip("/") + "/"
@@ -96,15 +97,44 @@ class FileNode:
             return None
         node: FileNode | None = self
         for part in path[len(prefix):].strip("/").split("/"):
-            node = node.child_named(part) if node is not None else None
+            node = node.folders.get(part) if node is not None else None
             if node is None:
                 return None
         return node
 
     def take_batch(self, limit: int = BATCH) -> list[FileEntry]:
-        """The next entries to show, removed from ``pending``."""
+        """The next entries to show, moved from ``pending`` to the rows."""
         batch, self.pending = self.pending[:limit], self.pending[limit:]
+        if self.shown is None:
+            self.shown = []
+        self.shown.extend(tuple(entry) for entry in batch)
+        for entry in batch:
+            if entry.is_dir:
+                self.folders[entry.name] = FileNode(entry)
+        self.generation += 1
         return batch
+
+    def remove_row(self, row: int) -> None:
+        assert self.shown is not None
+        name, _path, is_dir, *_ = self.shown.pop(row)
+        if is_dir:
+            self.folders.pop(name, None)
+        self.generation += 1
+
+    def insert_row(self, row: int, entry: FileEntry) -> FileNode | None:
+        assert self.shown is not None
+        self.shown.insert(row, tuple(entry))
+        self.generation += 1
+        if entry.is_dir:
+            node = FileNode(entry)
+            self.folders[entry.name] = node
+            return node
+        return None
+
+    def update_row(self, row: int, entry: FileEntry) -> None:
+        assert self.shown is not None
+        self.shown[row] = tuple(entry)
+        self.generation += 1
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from sesame_desktop.core.file_tree import FileEntry
 from sesame_desktop.services.files import FileService, parent_of
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
-from sesame_desktop.ui.file_tree_model import EntryRole, FileTreeModel
+from sesame_desktop.ui.file_tree_model import FileTreeModel
 from sesame_desktop.ui.file_viewer import FileViewer
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class FilePanel(QWidget):
         self.tree = QTreeView()
         self.tree.setObjectName("fileTree")
         self.tree.setUniformRowHeights(True)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setSortingEnabled(False)
         self.tree.setAcceptDrops(True)
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
@@ -63,6 +64,7 @@ class FilePanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._on_tree_custom_context_menu_requested)
         self.tree.activated.connect(self._on_tree_activated)
+        self.tree.expanded.connect(self._on_tree_expanded)
         self.tree.header().setStretchLastSection(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -121,8 +123,8 @@ class FilePanel(QWidget):
     # -- selection helpers ------------------------------------------------------------------
 
     def selected_entry(self) -> FileEntry | None:
-        index = self.tree.currentIndex()
-        return index.data(EntryRole) if index.isValid() else None
+        model = self.model
+        return model.entry_at(self.tree.currentIndex()) if model is not None else None
 
     def _target_folder(self) -> str | None:
         entry = self.selected_entry()
@@ -152,8 +154,13 @@ class FilePanel(QWidget):
     # -- actions ----------------------------------------------------------------------------
 
     @Slot(QModelIndex)
+    def _on_tree_expanded(self, index: QModelIndex) -> None:
+        if self.model is not None:
+            self.model.on_expanded(index)
+
+    @Slot(QModelIndex)
     def _on_tree_activated(self, index: QModelIndex) -> None:
-        entry = index.data(EntryRole)
+        entry = self.model.entry_at(index) if self.model is not None else None
         if entry is not None and not entry.is_dir:
             self.open_entry(entry)
 
@@ -315,3 +322,5 @@ class FilePanel(QWidget):
 
     async def aclose(self) -> None:
         await self._tasks.close()
+        for model in self._models.values():
+            await model.aclose()

@@ -1,28 +1,54 @@
-"""A thin Qt item model over :class:`~sesame_desktop.core.file_tree.FileNode` for one session.
+"""The project tree of one session as a Qt model, mirroring :class:`~sesame_desktop.core.file_tree.FileNode`.
 
-Folders load when opened (``canFetchMore``/``fetchMore``); a huge folder shows its rows in
-batches as the view asks for more. Refreshes after changes in the sandbox arrive as minimal
-row operations, so selection and open folders survive.
+The node tree (no Qt) is the truth; this adapter mirrors it in a ``QStandardItemModel``, so
+that a view laying out 50,000 rows never calls into Python per row (a Python item model
+costs several microseconds a row on every relayout, and a big folder relayouts often).
+
+- A folder that was never opened holds one placeholder row, so the view draws its arrow;
+  opening it (:meth:`on_expanded`) asks for its listing.
+- A listing is shown in batches of rows with the event loop running in between, so a folder
+  of 50,000 files never stalls the window.
+- A refresh after a change in the sandbox becomes a minimal set of row operations
+  (:func:`plan_refresh`, worked out on an executor for big folders): open folders and the
+  selection survive.
 """
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
+import time
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-from PySide6.QtCore import QAbstractItemModel, QMimeData, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtCore import QMimeData, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QIcon, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QStyle
 
-from sesame_desktop.core.errors import UserMessage
-from sesame_desktop.core.file_tree import FileEntry, FileNode, Insert, Remove, Update, is_heavy, plan_refresh
+from sesame_desktop.core.file_tree import (
+    FileEntry,
+    FileNode,
+    Insert,
+    Operation,
+    Remove,
+    Update,
+    is_heavy,
+    plan_refresh,
+)
 from sesame_desktop.services.files import FileService, Listing
+from sesame_desktop.services.tasks import TaskGroupOwner
 
 _Index = QModelIndex | QPersistentModelIndex
 PathRole = Qt.ItemDataRole.UserRole + 1
-EntryRole = Qt.ItemDataRole.UserRole + 2
+IsDirRole = Qt.ItemDataRole.UserRole + 2
+SizeRole = Qt.ItemDataRole.UserRole + 3
+ModifiedRole = Qt.ItemDataRole.UserRole + 4
+
+SHOW_CHUNK = 100  # rows added at a time
+BATCH_BUDGET_S = 0.010  # time spent adding rows per turn of the event loop
+SYNC_PLAN_LIMIT = 4000  # entries; above it a refresh plan is worked out on an executor
+PLACEHOLDER = "Loading…"
+GREY = QColor("#80868b")
 
 
 def human_size(size: int) -> str:
@@ -56,37 +82,61 @@ class _Icons:
         return icon
 
 
-class FileTreeModel(QAbstractItemModel):
+class FileTreeModel(QStandardItemModel):
     """The project folder of one session.
 
     Signals:
         load_failed(UserMessage): a folder could not be listed.
         upload_requested(list, str): local paths dropped onto a sandbox folder.
+        folder_shown(str): every row of a folder listing is in the model (tests, benchmarks).
     """
 
     load_failed = Signal(object)
     upload_requested = Signal(list, str)
+    folder_shown = Signal(str)
     COLUMNS = ("Name", "Size", "Modified")
 
     def __init__(self, service: FileService, session_id: str, project_dir: str,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(self.COLUMNS))
         self._service = service
         self.session_id = session_id
         self.root = FileNode(FileEntry(PurePosixPath(project_dir).name, project_dir, True, 0, 0.0))
+        self._folders: dict[str, QPersistentModelIndex] = {}  # folder path -> its row
         self._icons = _Icons()
+        self._tasks = TaskGroupOwner(f"file-tree-{session_id}")
         service.listed.connect(self._on_service_listed)
         service.folders_changed.connect(self._on_service_folders_changed)
 
-    # -- helpers ----------------------------------------------------------------------------
+    # -- lookups ----------------------------------------------------------------------------
 
-    def node(self, index: _Index) -> FileNode:
-        return index.internalPointer() if index.isValid() else self.root
+    def entry_at(self, index: _Index) -> FileEntry | None:
+        """The entry of a row (any column), or None for the placeholder and the root."""
+        if not index.isValid():
+            return None
+        name = self.index(index.row(), 0, index.parent())
+        path = name.data(PathRole)
+        if path is None:
+            return None
+        return FileEntry(name.data(), path, bool(name.data(IsDirRole)), int(name.data(SizeRole) or 0),
+                         float(name.data(ModifiedRole) or 0.0))
 
-    def index_of(self, node: FileNode, column: int = 0) -> QModelIndex:
-        if node is self.root:
-            return QModelIndex()
-        return self.createIndex(node.row(), column, node)
+    def node(self, index: _Index) -> FileNode | None:
+        """The folder node of a folder row (the root for no index), else None."""
+        if not index.isValid():
+            return self.root
+        entry = self.entry_at(index)
+        return self.root.find(entry.path) if entry is not None and entry.is_dir else None
+
+    def _folder_index(self, node: FileNode) -> QModelIndex:
+        return QModelIndex() if node is self.root else QModelIndex(self._folders[node.path])
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def load_root(self) -> None:
+        if not self.root.loaded and not self.root.loading:
+            self.refresh()
 
     def refresh(self, path: str | None = None) -> None:
         """List a loaded folder again (the root when ``path`` is None)."""
@@ -95,48 +145,40 @@ class FileTreeModel(QAbstractItemModel):
             node.loading = True
             self._service.request_listing(self.session_id, node.path)
 
-    def load_root(self) -> None:
-        if not self.root.loaded and not self.root.loading:
-            self.refresh()
-
-    # -- slots ------------------------------------------------------------------------------
+    @Slot(QModelIndex)
+    def on_expanded(self, index: QModelIndex) -> None:
+        """The view opened a folder: list it if it never was."""
+        node = self.node(index)
+        if node is not None and not node.loaded and not node.loading:
+            node.loading = True
+            self._service.request_listing(self.session_id, node.path)
 
     @Slot(object)
     def _on_service_listed(self, listing: Listing) -> None:
         if listing.session_id != self.session_id:
             return
         node = self.root.find(listing.path)
-        if node is None or not node.is_dir:
+        if node is None:
             return
         node.loading = False
         if listing.error is not None:
             node.error = listing.error.text()
-            if not node.loaded:
-                node.children = []
             self.load_failed.emit(listing.error)
             return
         node.error = ""
-        parent = self.index_of(node)
         if not node.loaded:
-            node.children = []
+            folder = self._folder_index(node)
+            if self.rowCount(folder):  # the placeholder
+                self.removeRows(0, self.rowCount(folder), folder)
+            node.shown = []
             node.pending = list(listing.entries)
-            self._show_batch(node, parent)
+            self._start_showing(node)
             return
-        ops, node.pending = plan_refresh([c.entry for c in node.children or []], bool(node.pending),
-                                         listing.entries)
-        assert node.children is not None
-        for op in ops:
-            if isinstance(op, Remove):
-                self.beginRemoveRows(parent, op.row, op.row)
-                del node.children[op.row]
-                self.endRemoveRows()
-            elif isinstance(op, Insert):
-                self.beginInsertRows(parent, op.row, op.row)
-                node.children.insert(op.row, FileNode(op.entry, parent=node))
-                self.endInsertRows()
-            elif isinstance(op, Update):
-                node.children[op.row].entry = op.entry
-                self.dataChanged.emit(self.index(op.row, 0, parent), self.index(op.row, len(self.COLUMNS) - 1, parent))
+        shown = node.shown_entries()
+        if len(shown) + len(listing.entries) <= SYNC_PLAN_LIMIT:
+            self._apply(node, *plan_refresh(shown, bool(node.pending), listing.entries))
+        else:  # a big folder: work out the changes off the GUI thread
+            self._tasks.start(self._plan_elsewhere(node, shown, listing), key=f"plan:{node.path}")
 
     @Slot(str, tuple)
     def _on_service_folders_changed(self, session_id: str, folders: tuple) -> None:
@@ -147,97 +189,107 @@ class FileTreeModel(QAbstractItemModel):
             if node is not None and node.loaded and not node.loading:
                 self.refresh(folder)
 
-    def _show_batch(self, node: FileNode, parent: QModelIndex) -> None:
-        batch = node.take_batch()
-        if not batch:
+    # -- rows -------------------------------------------------------------------------------
+
+    def _fill_row(self, folder: QModelIndex, row: int, entry: FileEntry) -> None:
+        """Set the cells of a new row through the model, so no Python item object is kept
+        per row (each would add to every full garbage collection)."""
+        name = self.index(row, 0, folder)
+        cells = {
+            Qt.ItemDataRole.DisplayRole: entry.name,
+            Qt.ItemDataRole.DecorationRole: self._icons.for_entry(entry),
+            Qt.ItemDataRole.ToolTipRole: entry.path,
+            PathRole: entry.path,
+            IsDirRole: entry.is_dir,
+        }
+        grey = entry.name.startswith(".") or is_heavy(entry.name)
+        if grey:
+            cells[Qt.ItemDataRole.ForegroundRole] = GREY
+        self.setItemData(name, cells)
+        self._set_size_and_time(folder, row, entry, grey)
+        if entry.is_dir:
+            self._folders[entry.path] = QPersistentModelIndex(name)
+            self.insertRows(0, 1, name)
+            if self.columnCount(name) < len(self.COLUMNS):
+                self.insertColumns(0, len(self.COLUMNS), name)
+            self.setItemData(self.index(0, 0, name), {Qt.ItemDataRole.DisplayRole: PLACEHOLDER,
+                                                      Qt.ItemDataRole.ForegroundRole: GREY})
+
+    def _set_size_and_time(self, folder: QModelIndex, row: int, entry: FileEntry, grey: bool = False) -> None:
+        self.setItemData(self.index(row, 0, folder), {SizeRole: entry.size, ModifiedRole: entry.modified})
+        size = {Qt.ItemDataRole.DisplayRole: "" if entry.is_dir else human_size(entry.size),
+                Qt.ItemDataRole.TextAlignmentRole: int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)}
+        modified = {Qt.ItemDataRole.DisplayRole: datetime.fromtimestamp(entry.modified).strftime("%Y-%m-%d %H:%M")
+                    if entry.modified else ""}
+        if grey:
+            size[Qt.ItemDataRole.ForegroundRole] = modified[Qt.ItemDataRole.ForegroundRole] = GREY
+        self.setItemData(self.index(row, 1, folder), size)
+        self.setItemData(self.index(row, 2, folder), modified)
+
+    def _forget(self, path: str) -> None:
+        """Drop the rows kept for a removed folder and everything under it."""
+        prefix = path.rstrip("/") + "/"
+        for key in [k for k in self._folders if k == path or k.startswith(prefix)]:
+            del self._folders[key]
+
+    def _start_showing(self, node: FileNode) -> None:
+        self._show_batch(node)
+        if node.pending:
+            self._tasks.start(self._show_rest(node), key=f"show:{node.path}")
+        else:
+            self.folder_shown.emit(node.path)
+
+    def _show_batch(self, node: FileNode) -> None:
+        """Add rows from ``pending`` for at most ``BATCH_BUDGET_S`` (at least one chunk)."""
+        folder = self._folder_index(node)
+        deadline = time.perf_counter() + BATCH_BUDGET_S
+        while node.pending:
+            batch = node.take_batch(SHOW_CHUNK)
+            first = self.rowCount(folder)
+            self.insertRows(first, len(batch), folder)
+            for offset, entry in enumerate(batch):
+                self._fill_row(folder, first + offset, entry)
+            if time.perf_counter() > deadline:
+                break
+
+    async def _show_rest(self, node: FileNode) -> None:
+        while node.pending:
+            await asyncio.sleep(0)  # let the window paint and take input between batches
+            self._show_batch(node)
+        self.folder_shown.emit(node.path)
+
+    async def _plan_elsewhere(self, node: FileNode, shown: list[FileEntry], listing: Listing) -> None:
+        generation = node.generation
+        ops, pending = await asyncio.get_running_loop().run_in_executor(
+            None, plan_refresh, shown, bool(node.pending), listing.entries)
+        if node.generation != generation:  # rows changed meanwhile: the plan is stale
+            self.refresh(node.path)
             return
-        assert node.children is not None
-        first = len(node.children)
-        self.beginInsertRows(parent, first, first + len(batch) - 1)
-        node.children.extend(FileNode(entry, parent=node) for entry in batch)
-        self.endInsertRows()
+        self._apply(node, ops, pending)
 
-    # -- Qt overrides -----------------------------------------------------------------------
+    def _apply(self, node: FileNode, ops: list[Operation], pending: list[FileEntry]) -> None:
+        assert node.shown is not None
+        folder = self._folder_index(node)
+        for op in ops:
+            if isinstance(op, Remove):
+                self._forget(node.shown[op.row][1])
+                node.remove_row(op.row)
+                self.removeRow(op.row, folder)
+            elif isinstance(op, Insert):
+                node.insert_row(op.row, op.entry)
+                self.insertRow(op.row, folder)
+                self._fill_row(folder, op.row, op.entry)
+            elif isinstance(op, Update):
+                node.update_row(op.row, op.entry)
+                self._set_size_and_time(folder, op.row, op.entry)
+        node.pending = pending
+        if pending:
+            self._tasks.start(self._show_rest(node), key=f"show:{node.path}")
 
-    def index(self, row: int, column: int, parent: _Index = QModelIndex()) -> QModelIndex:  # noqa: B008
-        node = self.node(parent)
-        if node.children is None or not 0 <= row < len(node.children) or not 0 <= column < len(self.COLUMNS):
-            return QModelIndex()
-        return self.createIndex(row, column, node.children[row])
+    async def aclose(self) -> None:
+        await self._tasks.close()
 
-    def parent(self, index: _Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
-        if not index.isValid():
-            return QModelIndex()
-        node: FileNode = index.internalPointer()
-        if node.parent is None or node.parent is self.root:
-            return QModelIndex()
-        return self.createIndex(node.parent.row(), 0, node.parent)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        if parent.isValid() and parent.column() != 0:
-            return 0
-        return len(self.node(parent).children or ())
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
-        return len(self.COLUMNS)
-
-    def hasChildren(self, parent: _Index = QModelIndex()) -> bool:  # noqa: N802, B008
-        node = self.node(parent)
-        if not node.is_dir:
-            return False
-        return not node.loaded or bool(node.children) or bool(node.pending)
-
-    def canFetchMore(self, parent: _Index) -> bool:  # noqa: N802
-        node = self.node(parent)
-        return node.is_dir and ((not node.loaded and not node.loading) or bool(node.pending))
-
-    def fetchMore(self, parent: _Index) -> None:  # noqa: N802
-        node = self.node(parent)
-        if not node.is_dir:
-            return
-        if not node.loaded:
-            if not node.loading:
-                node.loading = True
-                self._service.request_listing(self.session_id, node.path)
-            return
-        self._show_batch(node, self.index_of(node) if parent.isValid() else QModelIndex())
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        node: FileNode = index.internalPointer()
-        entry, column = node.entry, index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return entry.name
-            if column == 1:
-                return "" if entry.is_dir else human_size(entry.size)
-            return datetime.fromtimestamp(entry.modified).strftime("%Y-%m-%d %H:%M") if entry.modified else ""
-        if role == Qt.ItemDataRole.DecorationRole and column == 0:
-            return self._icons.for_entry(entry)
-        if role == Qt.ItemDataRole.ForegroundRole and (entry.name.startswith(".") or is_heavy(entry.name)):
-            return QColor("#80868b")
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return node.error or entry.path
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 1:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == PathRole:
-            return entry.path
-        if role == EntryRole:
-            return entry
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:
-        base = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if not index.isValid() or self.node(index).is_dir:
-            base |= Qt.ItemFlag.ItemIsDropEnabled
-        return base
+    # -- Qt overrides (only called while something is dragged over the view) ----------------
 
     def mimeTypes(self) -> list[str]:  # noqa: N802
         return ["text/uri-list"]
@@ -247,12 +299,14 @@ class FileTreeModel(QAbstractItemModel):
 
     def canDropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,  # noqa: N802
                         parent: _Index) -> bool:
-        return data.hasUrls() and any(url.isLocalFile() for url in data.urls()) and self.node(parent).is_dir
+        return data.hasUrls() and any(url.isLocalFile() for url in data.urls()) and self.node(parent) is not None
 
     def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,  # noqa: N802
                      parent: _Index) -> bool:
         if not self.canDropMimeData(data, action, row, column, parent):
             return False
         paths = [Path(url.toLocalFile()) for url in data.urls() if url.isLocalFile()]
-        self.upload_requested.emit(paths, self.node(parent).path)
+        folder = self.node(parent)
+        assert folder is not None
+        self.upload_requested.emit(paths, folder.path)
         return True

@@ -54,18 +54,23 @@ def test_new_entries_after_the_shown_rows_stay_pending():
     assert [e.name for e in pending] == [f"f{i:03}" for i in range(10, 20)]
 
 
-def test_find_and_batches():
-    root = FileNode(entry("p", True))
-    root.entry = FileEntry("project", "/home/user/project", True, 0, 0)
-    child = FileNode(FileEntry("src", "/home/user/project/src", True, 0, 0), parent=root, children=[])
-    root.children = [child]
-    leaf = FileNode(FileEntry("a b.txt", "/home/user/project/src/a b.txt", False, 1, 0), parent=child)
-    child.children.append(leaf)
-    assert root.find("/home/user/project/src/a b.txt") is leaf
+def test_find_rows_and_batches():
+    root = FileNode(FileEntry("project", "/home/user/project", True, 0, 0))
+    root.pending = [FileEntry("src", "/home/user/project/src", True, 0, 0),
+                    FileEntry("a b.txt", "/home/user/project/a b.txt", False, 1, 0)]
+    assert [e.name for e in root.take_batch()] == ["src", "a b.txt"]
+    src = root.find("/home/user/project/src")
+    assert src is root.folders["src"] and not src.loaded
     assert root.find("/home/user/project/") is root
     assert root.find("/home/user/other") is None
-    child.pending = [entry(str(i)) for i in range(2500)]
-    assert len(child.take_batch()) == 1000 and len(child.pending) == 1500
+    assert root.find("/home/user/project/a b.txt") is None  # files have no node
+    src.pending = [entry(str(i)) for i in range(2500)]
+    assert len(src.take_batch()) == 1000 and len(src.pending) == 1500 and len(src.shown) == 1000
+    assert all(type(row) is tuple for row in src.shown)  # plain tuples: not tracked by the GC
+    root.remove_row(0)
+    assert root.find("/home/user/project/src") is None
+    assert root.insert_row(0, FileEntry("new", "/home/user/project/new", True, 0, 0)) is root.folders["new"]
+    assert root.shown_entries()[0].name == "new"
 
 
 names = st.text(alphabet="abcXYZ.-_ ü", min_size=1, max_size=4)

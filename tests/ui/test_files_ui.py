@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QMessageBox
 
 from sesame_desktop.core.file_tree import FileEntry
 from sesame_desktop.core.sessions import SessionState
-from sesame_desktop.ui.file_tree_model import EntryRole
 from tests.ui.test_e2b_sessions_ui import set_key_in_settings, start_e2b_session
 from tests.ui.test_sessions_ui import start_session, state_of, type_command
 
@@ -85,7 +84,7 @@ def test_open_shows_text_and_refuses_binary(session, qtbot):
     assert viewer.code.toPlainText() == "line one\nline two\n" and not viewer.refused
     viewer.close()
     window.file_panel.viewer = None
-    window.file_panel.open_entry(model.data(find(model, "blob.bin"), EntryRole))
+    window.file_panel.open_entry(model.entry_at(find(model, "blob.bin")))
     qtbot.waitUntil(lambda: window.file_panel.viewer is not None and window.file_panel.viewer.isVisible())
     assert window.file_panel.viewer.refused
     assert "not text" in window.file_panel.viewer.notice.text()
@@ -104,7 +103,7 @@ def test_download_a_folder_byte_for_byte(session, qtbot, tmp_path):
         f"&& cd out && sha256sum sub/data.bin {Q} > ../sums.txt")
     model = window.file_panel.model
     qtbot.waitUntil(lambda: "out" in rows(model), timeout=5000)
-    window.file_panel.download(model.data(find(model, "out"), EntryRole), tmp_path)
+    window.file_panel.download(model.entry_at(find(model, "out")), tmp_path)
     qtbot.waitUntil(lambda: (tmp_path / "out" / "sub" / "data.bin").exists()
                     and (tmp_path / "out" / WEIRD).exists(), timeout=20_000)
     qtbot.waitUntil(lambda: window.file_panel._tasks.tasks == frozenset(), timeout=20_000)

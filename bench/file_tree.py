@@ -1,0 +1,175 @@
+"""File tree: time to show the first level, to open a folder of 50,000 files, and the longest
+event-loop stall meanwhile.
+
+    python bench/file_tree.py [--files 50000] [--provider local|e2b]
+
+Runs the real FileService, FileTreeModel and a QTreeView (offscreen) over a real session. A
+5 ms heartbeat timer measures the largest gap in the GUI event loop while the folder is
+listed, sorted and shown (target: never above 50 ms). The baseline, measured in the same
+run, is the provider's bare ``list_dir`` of the same folder: the ratio says what the tree
+adds on top of getting the listing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QTreeView  # noqa: E402
+
+import qasync  # noqa: E402
+
+from sesame_desktop.core.config import Provider, from_environment, resolve  # noqa: E402
+from sesame_desktop.core.secret import Secret  # noqa: E402
+from sesame_desktop.core.sessions import SessionRequest, SessionState  # noqa: E402
+from sesame_desktop.core.settings import AppSettings  # noqa: E402
+from sesame_desktop.sandbox.local import LocalProvider  # noqa: E402
+from sesame_desktop.services.files import FileService  # noqa: E402
+from sesame_desktop.services.sessions import SessionManager  # noqa: E402
+from sesame_desktop.ui.file_tree_model import FileTreeModel  # noqa: E402
+
+STALL_TARGET_MS = 50.0
+
+
+class Heartbeat:
+    """The largest gap between ticks of a 5 ms timer."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(5)
+        self.timer.timeout.connect(self._tick)
+        self.worst = 0.0
+        self._last = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.worst = max(self.worst, now - self._last)
+        self._last = now
+
+    def start(self) -> None:
+        self.worst, self._last = 0.0, time.perf_counter()
+        self.timer.start()
+
+    def stop(self) -> float:
+        self.timer.stop()
+        self._tick()
+        return self.worst * 1000
+
+
+async def wait_for(predicate, timeout: float = 120.0) -> None:  # noqa: ANN001
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the tree did not get there in time")
+        await asyncio.sleep(0.001)
+
+
+async def main(files: int, provider_name: str) -> int:
+    providers: dict[Provider, object] = {}
+    workspaces = Path(os.environ.get("TMPDIR", "/tmp")) / f"sesame-bench-tree-{os.getpid()}"
+    providers[Provider.LOCAL] = LocalProvider(workspaces)
+    if provider_name == "e2b":
+        from sesame_desktop.sandbox.e2b_provider import E2BProvider
+
+        providers[Provider.E2B] = E2BProvider(Secret(os.environ["E2B_API_KEY"]))
+
+    async def factory(kind: Provider):  # noqa: ANN202
+        return providers[kind]
+
+    config = resolve(from_environment({}), None, AppSettings().as_partial())
+    manager = SessionManager(factory, lambda: config)
+    service = FileService(manager)
+    kind = Provider.E2B if provider_name == "e2b" else Provider.LOCAL
+    snap = manager.start_session(SessionRequest("bench", kind, None))
+    await wait_for(lambda: manager.snapshot(snap.id).state is SessionState.IDLE)
+    sandbox = manager.sandbox(snap.id)
+    assert sandbox is not None
+    folder = f"{sandbox.project_dir}/many"
+    script = (f"mkdir -p src docs {folder} && cd {folder} && "
+              f"python3 -c \"import os\nfor i in range({files}): open(f'file-{{i:06}}.txt','w').close()\"")
+    result = await sandbox.run(script, on_stdout=lambda c: None, on_stderr=lambda c: None, timeout_s=600)
+    assert result.ok, result
+
+    started = time.perf_counter()
+    bare = await sandbox.list_dir(folder)
+    bare_s = time.perf_counter() - started
+    assert len(bare) == files
+
+    view = QTreeView()
+    view.setUniformRowHeights(True)  # as the Files tab's tree
+    view.setEditTriggers(QTreeView.EditTrigger.NoEditTriggers)
+    view.resize(600, 800)
+    view.show()
+    heartbeat = Heartbeat()
+    heartbeat.start()
+    started = time.perf_counter()
+    model = FileTreeModel(service, snap.id, sandbox.project_dir)
+    view.setModel(model)
+    view.expanded.connect(model.on_expanded)
+    shown: list[str] = []
+    model.folder_shown.connect(shown.append)
+    model.load_root()
+    await wait_for(lambda: model.rowCount() == 3)
+    first_level_s = time.perf_counter() - started
+    many = next(model.index(r, 0) for r in range(model.rowCount()) if model.index(r, 0).data() == "many")
+    started = time.perf_counter()
+    view.expand(many)
+    await wait_for(lambda: model.rowCount(many) > 1)
+    open_s = time.perf_counter() - started
+    while folder not in shown:  # the user scrolls to the end while the rest arrives
+        view.scrollToBottom()
+        await asyncio.sleep(0.01)
+    view.scrollToBottom()
+    all_s = time.perf_counter() - started
+    stall_ms = heartbeat.stop()
+    assert model.rowCount(many) == files, model.rowCount(many)
+    await manager.close()
+    await model.aclose()
+    await service.aclose()
+
+    print(f"{'figure':<52}{'value':>10}{'target':>12}{'ratio':>8}")
+    print(f"{f'provider list_dir of {files:,} entries (baseline)':<52}{bare_s * 1000:>8.0f}ms{'':>12}{1:>8.2f}")
+    print(f"{'first level shown':<52}{first_level_s * 1000:>8.0f}ms")
+    print(f"{f'folder of {files:,} files opened (first rows shown)':<52}{open_s * 1000:>8.0f}ms{'':>12}"
+          f"{open_s / bare_s:>8.2f}")
+    print(f"{f'all {files:,} rows shown (scrolling to the end)':<52}{all_s * 1000:>8.0f}ms{'':>12}"
+          f"{all_s / bare_s:>8.2f}")
+    print(f"{'longest event-loop stall meanwhile':<52}{stall_ms:>8.1f}ms{'<= 50 ms':>12}"
+          f"{stall_ms / STALL_TARGET_MS:>8.2f}")
+    ok = stall_ms <= STALL_TARGET_MS
+    print(f"file tree stall: {'PASS' if ok else 'FAIL'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=50_000)
+    parser.add_argument("--provider", choices=["local", "e2b"], default="local")
+    args = parser.parse_args()
+    server = None
+    if args.provider == "e2b":
+        from tests.e2b_server.pytest_plugin import E2BServer
+
+        server = E2BServer.start()
+        os.environ.update(server.env)
+    gc.freeze()  # as the app does after start-up: imported modules are not garbage
+    app = QApplication([])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            code = loop.run_until_complete(main(args.files, args.provider))
+    finally:
+        if server is not None:
+            server.stop()
+    sys.exit(code)
