@@ -1,0 +1,476 @@
+"""Console benchmark: parse-only baseline vs. the live ConsoleView, in the same run.
+
+Run from the repository root::
+
+    python bench/console.py            # full run (3 repetitions, medians), a few seconds
+    python bench/console.py --quick    # small smoke run (what the test suite calls)
+
+Workloads (as in /work/shared/CONSOLE_PERF.md): (a) 200,000 plain 80-character lines,
+(b) the same lines coloured with SGR codes, (c) 20,000 carriage-return progress updates, and a
+memory run of 1,000,000 lines into a 100,000-line scrollback (in a fresh process).
+
+Output arrives in 64 KiB chunks, one chunk per event-loop turn (as stream callbacks would
+deliver it), while a 5 ms heartbeat timer measures the longest event-loop stall. The machine
+is shared and noisy, so figures are medians of the repetitions (``--runs``): for ingest, the
+repetition with the median ingest/parse ratio is shown (value, baseline and ratio all from that
+one run); the stall figure is the median, over repetitions, of the longest gap seen in all
+workloads of that repetition (each repetition's value is printed too). One small unmeasured
+warm-up run comes first (the first paints of a process rasterise glyphs once). Each figure is
+printed with its target, the ratio and PASS/FAIL; the exit code is 1 if any target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtCore import QEventLoop, QSocketNotifier, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from sesame_desktop.core.terminal import TerminalBuffer  # noqa: E402
+from sesame_desktop.ui.console import ConsoleView  # noqa: E402
+
+CHUNK = 64 * 1024
+SCROLLBACK = 100_000
+
+
+# -- workloads ----------------------------------------------------------------------------------
+
+
+def plain_lines(n: int) -> bytes:
+    return b"".join(
+        b"%08d " % i + b"lorem ipsum dolor sit amet " * 2 + b"consectetur adipi\n" for i in range(n)
+    )
+
+
+def coloured_lines(n: int) -> bytes:
+    levels = (
+        b"\x1b[32mINFO\x1b[0m",
+        b"\x1b[33mWARN\x1b[0m",
+        b"\x1b[1;31mFAIL\x1b[0m",
+        b"\x1b[36mDEBG\x1b[0m",
+    )
+    return b"".join(
+        b"\x1b[2m%08d\x1b[0m " % i
+        + levels[i % 4]
+        + b" \x1b[38;5;%dmworker-%d\x1b[0m" % (i % 256, i % 7)
+        + b" lorem ipsum dolor sit amet \x1b[1mconsectetur\x1b[0m adip\n"
+        for i in range(n)
+    )
+
+
+def progress_updates(n: int) -> bytes:
+    width = 40
+    return (
+        b"".join(
+            b"\rDownloading pkg-%d.tar.gz [" % (i // 5000)
+            + b"#" * (i * width // n)
+            + b" " * (width - i * width // n)
+            + b"] %6d/%d" % (i, n)
+            for i in range(n)
+        )
+        + b"\n"
+    )
+
+
+def chunked(data: bytes) -> list[bytes]:
+    return [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
+
+
+# -- measurements -------------------------------------------------------------------------------
+
+
+def decode_split_rate(chunks: list[bytes]) -> float:
+    """MB/s of decoding and splitting lines only (the floor of any parser, for reference)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    start = time.perf_counter()
+    for chunk in chunks:
+        decoder.decode(chunk).split("\n")
+    return sum(map(len, chunks)) / (time.perf_counter() - start) / 1e6
+
+
+def parse_rate(chunks: list[bytes]) -> float:
+    """MB/s of the core parser into a bounded buffer, no Qt (the baseline)."""
+    gc.collect()
+    buffer = TerminalBuffer(SCROLLBACK)
+    start = time.perf_counter()
+    for chunk in chunks:
+        buffer.feed(chunk)
+    return sum(map(len, chunks)) / (time.perf_counter() - start) / 1e6
+
+
+@dataclass
+class Ingest:
+    rate: float  # MB/s while output arrives (the view repaints as it goes)
+    stall_ms: float  # longest gap between 5 ms heartbeats
+    latency_ms: float  # last chunk fed -> its text painted
+    lines: int
+
+
+class _Harness:
+    """A visible ConsoleView, a 5 ms heartbeat and a clock: what every ingest run needs."""
+
+    def __init__(self, scrollback: int) -> None:
+        gc.collect()
+        self.view = ConsoleView(scrollback_lines=scrollback)
+        self.view.resize(1000, 700)
+        self.view.show()
+        self.loop = QEventLoop()
+        self.last_beat = self.gap = self.fed_at = self.end = 0.0
+        self.painted: list[float] = []
+        original_paint = self.view.paintEvent
+
+        def paint_and_note(event) -> None:  # noqa: ANN001
+            original_paint(event)
+            self.painted.append(time.perf_counter())
+
+        self.view.paintEvent = paint_and_note  # type: ignore[method-assign]
+        self.heartbeat = QTimer()
+        self.heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+        self.heartbeat.setInterval(5)
+        self.heartbeat.timeout.connect(self._beat)
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        if self.last_beat:
+            self.gap = max(self.gap, now - self.last_beat)
+        self.last_beat = now
+
+    def all_fed(self, at: float | None = None) -> None:
+        """Call when the last byte was fed (``at``: when): the clock stops once it is painted."""
+        self.fed_at = at if at is not None else time.perf_counter()
+        QTimer.singleShot(1, self._wait_for_paint)
+
+    def _wait_for_paint(self) -> None:
+        if self.painted and self.painted[-1] > self.fed_at:
+            self.end = self.painted[-1]
+            self.loop.quit()
+            return
+        if time.perf_counter() - self.fed_at > 2.0:  # never hang the benchmark on a lost paint
+            self.view.viewport().update()
+        QTimer.singleShot(1, self._wait_for_paint)
+
+    def run(self, begin: Callable[[], None], total: int) -> Ingest:
+        QApplication.processEvents()  # show the window before the clock starts
+        self.heartbeat.start()
+        start = time.perf_counter()
+        QTimer.singleShot(0, begin)
+        self.loop.exec()
+        self.heartbeat.stop()
+        result = Ingest(
+            rate=total / (self.fed_at - start) / 1e6,
+            stall_ms=self.gap * 1000,
+            latency_ms=(self.end - self.fed_at) * 1000,
+            lines=len(self.view.buffer),
+        )
+        self.view.close()
+        self.view.deleteLater()
+        QApplication.processEvents()
+        return result
+
+
+def ingest(chunks: list[bytes], stream: str = "stdout", scrollback: int = SCROLLBACK) -> Ingest:
+    """Feed ``chunks`` to a visible ConsoleView, one per event-loop turn; time it."""
+    harness = _Harness(scrollback)
+    position = 0
+
+    def pump() -> None:
+        nonlocal position
+        harness.view.feed(chunks[position], stream)
+        position += 1
+        if position < len(chunks):
+            QTimer.singleShot(0, pump)
+        else:
+            harness.all_fed()
+
+    return harness.run(pump, sum(map(len, chunks)))
+
+
+def ingest_pipe(data: bytes) -> Ingest:
+    """End to end: ``cat`` writes ``data`` into a pipe, read on the event loop as it comes."""
+    with tempfile.NamedTemporaryFile(suffix=".log") as source:
+        source.write(data)
+        source.flush()
+        harness = _Harness(SCROLLBACK)
+        proc = subprocess.Popen(["cat", source.name], stdout=subprocess.PIPE)
+        fd = proc.stdout.fileno()  # type: ignore[union-attr]
+        os.set_blocking(fd, False)
+        notifier = QSocketNotifier(fd, QSocketNotifier.Type.Read)
+        last_feed = 0.0
+
+        def on_readable() -> None:
+            nonlocal last_feed
+            try:
+                chunk = os.read(fd, CHUNK)
+            except BlockingIOError:
+                return
+            if chunk:
+                harness.view.feed(chunk)
+                last_feed = time.perf_counter()
+            else:  # end of file: the output was complete when the last chunk was fed
+                notifier.setEnabled(False)
+                harness.all_fed(last_feed)
+
+        notifier.activated.connect(on_readable)
+        result = harness.run(lambda: None, len(data))
+        proc.wait()
+        proc.stdout.close()  # type: ignore[union-attr]
+    return result
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+def memory_child(total_lines: int, kept: int) -> None:
+    """Runs in a fresh process: prints JSON with the RSS growth after ``kept`` and ``total``.
+
+    RSS is sampled after every chunk (``ru_maxrss`` would include the workload generation).
+    """
+    app = QApplication.instance() or QApplication([])
+    block = chunked(coloured_lines(kept // 2) + plain_lines(kept // 2))
+    ingest(chunked(plain_lines(100)), scrollback=kept)  # warm up Qt, fonts, caches
+    view = ConsoleView(scrollback_lines=kept)
+    view.resize(1000, 700)
+    view.show()
+    app.processEvents()
+    gc.collect()
+    base = _rss_kb()
+    peak = base
+
+    def feed_all(times: int) -> int:
+        high = 0
+        for _ in range(times):
+            for chunk in block:
+                view.feed(chunk)
+                app.processEvents()  # a benchmark driver, not app code
+                high = max(high, _rss_kb())
+        return high
+
+    peak = max(peak, feed_all(1))
+    gc.collect()
+    after_kept = _rss_kb()
+    peak = max(peak, feed_all(total_lines // kept - 1))
+    print(
+        json.dumps(
+            {
+                "base_kb": base,
+                "kept_kb": after_kept,
+                "peak_kb": peak,
+                "lines": view.buffer.evicted + len(view.buffer),
+                "kept": len(view.buffer),
+            }
+        )
+    )
+
+
+def memory(total_lines: int, kept: int) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(total_lines), str(kept)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    target: str
+    ratio: float  # value relative to its target: >= 1.0 passes
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.ratio >= 1.0
+
+
+def median_of(runs: int, measure: Callable[[], float]) -> float:
+    return statistics.median(measure() for _ in range(runs))
+
+
+def run(quick: bool, runs: int) -> list[Figure]:
+    n_lines = 50_000 if quick else 200_000
+    n_progress = 5_000 if quick else 20_000
+    workloads = {
+        "plain": chunked(plain_lines(n_lines)),
+        "coloured": chunked(coloured_lines(n_lines)),
+    }
+    figures: list[Figure] = []
+    # Warm-up (not measured): the first paints of a process rasterise glyphs for every font
+    # variant and colour once; that one-off cost is not a stall of steady ingestion.
+    ingest(chunked(coloured_lines(2_000) + plain_lines(2_000) + progress_updates(200)))
+    stalls = [0.0] * runs  # per repetition: the longest stall over all workloads
+    latencies: list[float] = []
+    for name, chunks in workloads.items():
+        mb = sum(map(len, chunks)) / 1e6
+        limits, bases, rates, ratios = [], [], [], []
+        for rep in range(runs):
+            limits.append(decode_split_rate(chunks))
+            base = parse_rate(chunks)
+            result = ingest(chunks)
+            bases.append(base)
+            rates.append(result.rate)
+            ratios.append(result.rate / base)
+            stalls[rep] = max(stalls[rep], result.stall_ms)
+            latencies.append(result.latency_ms)
+        # Report the repetition with the median ratio: value, baseline and ratio from one run.
+        middle = sorted(range(runs), key=ratios.__getitem__)[runs // 2]
+        base, rate, ratio = bases[middle], rates[middle], ratios[middle]
+        figures.append(
+            Figure(
+                f"{name}: parse only (baseline)",
+                base,
+                "MB/s",
+                "-",
+                1.0,
+                f"{mb:.1f} MB; decode+split alone {statistics.median(limits):.0f} MB/s",
+            )
+        )
+        figures.append(
+            Figure(
+                f"{name}: ingest into ConsoleView",
+                rate,
+                "MB/s",
+                f">= 0.5 x baseline ({base / 2:.0f})",
+                ratio / 0.5,
+                f"ingest/parse = {ratio:.2f} (per run: "
+                + ", ".join(f"{r:.2f}" for r in ratios)
+                + ")",
+            )
+        )
+    progress = chunked(progress_updates(n_progress))
+    p_rates = []
+    for rep in range(runs):
+        result = ingest(progress, stream="stderr")
+        if result.lines != 1:
+            raise SystemExit(f"progress bar produced {result.lines} lines, expected 1")
+        p_rates.append(result.rate)
+        stalls[rep] = max(stalls[rep], result.stall_ms)
+        latencies.append(result.latency_ms)
+    rate = statistics.median(p_rates)
+    mb = sum(map(len, progress)) / 1e6
+    figures.append(
+        Figure(
+            f"{n_progress:,} CR progress updates (1 line)",
+            rate,
+            "MB/s",
+            ">= 10",
+            rate / 10,
+            f"{rate * 1e6 / (mb * 1e6 / n_progress) / 1000:.0f}k updates/s",
+        )
+    )
+    e2e = [ingest_pipe(b"".join(workloads["coloured"])) for _ in range(runs)]
+    figures.append(
+        Figure(
+            "coloured: end to end (cat | pipe -> view)",
+            statistics.median(r.rate for r in e2e),
+            "MB/s",
+            "-",
+            1.0,
+            "stall " + ", ".join(f"{r.stall_ms:.1f}" for r in e2e) + " ms (information only)",
+        )
+    )
+    stall = statistics.median(stalls)
+    figures.append(
+        Figure(
+            "longest event-loop stall while ingesting",
+            stall,
+            "ms",
+            "<= 20",
+            20 / max(stall, 0.001),
+            "per run: " + ", ".join(f"{s:.1f}" for s in stalls) + " ms",
+        )
+    )
+    latency = statistics.median(latencies)
+    figures.append(
+        Figure(
+            "last chunk -> painted (median)",
+            latency,
+            "ms",
+            "<= 50 (two frames)",
+            50 / max(latency, 0.001),
+        )
+    )
+    total, kept = (250_000, 50_000) if quick else (1_000_000, SCROLLBACK)
+    mem = memory(total, kept)
+    kept_mb = (mem["kept_kb"] - mem["base_kb"]) / 1024
+    peak_mb = (mem["peak_kb"] - mem["base_kb"]) / 1024
+    figures.append(
+        Figure(
+            f"memory added by the {kept:,} kept lines",
+            kept_mb,
+            "MB",
+            "-",
+            1.0,
+            f"{kept_mb * 1024 * 1024 / kept:.0f} bytes/line",
+        )
+    )
+    figures.append(
+        Figure(
+            f"peak memory added after {mem['lines']:,} lines",
+            peak_mb,
+            "MB",
+            f"<= kept lines' need x 1.2 ({kept_mb * 1.2:.1f})",
+            kept_mb * 1.2 / max(peak_mb, 0.001),
+            f"kept {mem['kept']:,} lines; peak/kept = {peak_mb / max(kept_mb, 0.001):.2f}",
+        )
+    )
+    return figures
+
+
+def report(figures: list[Figure], quick: bool, runs: int) -> bool:
+    print(f"\nConsole benchmark ({'quick' if quick else 'full'}; medians of {runs} runs)\n")
+    print(f"{'figure':44} {'value':>10}  {'target':34} {'ratio':>6}  result")
+    ok = True
+    for f in figures:
+        result = "-" if f.target == "-" else ("PASS" if f.passed else "FAIL")
+        ok &= f.passed or f.target == "-"
+        print(
+            f"{f.name:44} {f.value:8.1f} {f.unit:4} {f.target:34} {f.ratio:6.2f}  {result}"
+            f"  {f.note}"
+        )
+    print("\nALL TARGETS MET" if ok else "\nSOME TARGETS MISSED")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke run (1 repetition)")
+    parser.add_argument("--runs", type=int, default=3, help="repetitions (default 3)")
+    parser.add_argument("--memory-child", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if args.memory_child:
+        memory_child(*args.memory_child)
+        return 0
+    runs = 1 if args.quick else max(1, args.runs)
+    ok = report(run(args.quick, runs), args.quick, runs)
+    del app
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
