@@ -18,6 +18,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+DEMO_TASK = r"""
+import sys, time
+E = "\x1b["
+print(f"{E}1mSetting up the project{E}0m")
+for i in range(0, 101, 10):
+    sys.stdout.write(f"\r{E}36mInstalling{E}0m [{'#' * (i // 10):<10}] {i:3d}%"); sys.stdout.flush()
+print()
+print(f"{E}32m✔{E}0m 3 files checked, {E}33m1 warning{E}0m")
+print(f"{E}2m  src/app.py:1{E}0m  {E}33mwarning{E}0m unused import")
+print(f"Dev server ready at {E}4mhttp://localhost:5173{E}0m")
+print("tests failed: 0", file=sys.stderr)
+"""
+
 
 def private_environment() -> Path:
     home = Path(tempfile.mkdtemp(prefix="sesame-shots-"))
@@ -57,6 +70,8 @@ def main() -> int:
     import qasync
 
     from sesame_desktop.app import ICON_PATH
+    from sesame_desktop.core.config import Provider
+    from sesame_desktop.core.sessions import FolderProject, SessionRequest, SessionState
     from sesame_desktop.core.paths import AppPaths
     from sesame_desktop.services.providers import Providers
     from sesame_desktop.services.secret_store import SecretStore
@@ -90,6 +105,23 @@ def main() -> int:
         await asyncio.sleep(0.2)
         dialog.grab().save(str(args.out / "settings.png"))
         dialog.reject()
+
+        window.welcome.hide()
+        project = home / "demo-project"
+        (project / "src").mkdir(parents=True)
+        (project / "src" / "app.py").write_text("print('hello')\n")
+        (project / "README.md").write_text("# Demo\n")
+        (project / "package.json").write_text("{}\n")
+        (project / "check.py").write_text(DEMO_TASK)
+        snapshot = sessions.start_session(SessionRequest(
+            "demo-project", Provider.LOCAL, FolderProject(project), task="python3 check.py"))
+        window.select_session(snapshot.id)
+        while sessions.snapshot(snapshot.id).state is not SessionState.IDLE:
+            await asyncio.sleep(0.05)
+        window.file_panel.tree.expand(window.file_panel.model.index(0, 0))
+        await asyncio.sleep(0.8)
+        window.grab().save(str(args.out / "session.png"))
+        await sessions.close()
         await window.aclose()
         window.close()
 
@@ -99,7 +131,7 @@ def main() -> int:
     finally:
         if keyring_service is not None:
             keyring_service.stop()
-    print(f"wrote {args.out / 'main-window.png'} and {args.out / 'settings.png'}")
+    print(f"wrote main-window.png, settings.png and session.png in {args.out}")
     return 0
 
 

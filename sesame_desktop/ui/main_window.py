@@ -226,6 +226,8 @@ class MainWindow(QMainWindow):
         self.session_list.setModel(self.session_model)
         self.session_list.setFrameShape(QFrame.Shape.NoFrame)
         self.session_list.setSpacing(2)
+        self.session_list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.session_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.session_list.selectionModel().currentChanged.connect(self._on_session_list_current_changed)
         self.sessions_view = HintedView("No sessions yet.\n\nA session runs a task on a project in its "
                                         "own sandbox. New Session (Ctrl+N) starts one.", self.session_list)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState, format_time_left
 from sesame_desktop.services.sessions import SessionManager
@@ -21,6 +21,23 @@ STATE_COLORS = {
 }
 
 SnapshotRole = Qt.ItemDataRole.UserRole + 1
+_DOTS: dict[SessionState, QIcon] = {}
+
+
+def state_dot(state: SessionState) -> QIcon:
+    """A small filled circle in the state's colour."""
+    icon = _DOTS.get(state)
+    if icon is None:
+        pixmap = QPixmap(12, 12)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QColor(STATE_COLORS[state]))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawEllipse(1, 1, 10, 10)
+        painter.end()
+        icon = _DOTS[state] = QIcon(pixmap)
+    return icon
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -98,7 +115,7 @@ class SessionListModel(QAbstractListModel):
                 return f"{snapshot.error.title}: {snapshot.error.text()}"
             return snapshot.step or describe(snapshot)
         if role == Qt.ItemDataRole.DecorationRole:
-            return QColor(STATE_COLORS[snapshot.state])
+            return state_dot(snapshot.state)
         if role == SnapshotRole:
             return snapshot
         return None
