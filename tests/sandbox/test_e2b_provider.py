@@ -11,18 +11,7 @@ from sesame_desktop.core.secret import Secret
 from sesame_desktop.core.sessions import FolderProject, GitProject
 from sesame_desktop.sandbox.base import PROJECT_DIR, SandboxSpec
 from sesame_desktop.sandbox.e2b_provider import E2BProvider, preview_scheme
-
-
-class Output:
-    def __init__(self) -> None:
-        self.out = bytearray()
-        self.err = bytearray()
-
-    def on_out(self, chunk: bytes) -> None:
-        self.out += chunk
-
-    def on_err(self, chunk: bytes) -> None:
-        self.err += chunk
+from tests.sandbox.output import Output
 
 
 def spec(**kw) -> SandboxSpec:

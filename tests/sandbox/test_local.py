@@ -12,18 +12,7 @@ from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.sessions import FolderProject, GitProject
 from sesame_desktop.sandbox.base import PROJECT_DIR, SandboxSpec
 from sesame_desktop.sandbox.local import LocalProvider, bubblewrap_works
-
-
-class Output:
-    def __init__(self) -> None:
-        self.out = bytearray()
-        self.err = bytearray()
-
-    def on_out(self, chunk: bytes) -> None:
-        self.out += chunk
-
-    def on_err(self, chunk: bytes) -> None:
-        self.err += chunk
+from tests.sandbox.output import Output
 
 
 @pytest.fixture(params=[True, False], ids=["bwrap", "plain"])

@@ -68,8 +68,9 @@ class _UrlCatcher(QObject):
 @pytest.fixture
 def url_catcher():
     catcher = _UrlCatcher()
-    for scheme in ("http", "https", "file"):
+    schemes = ("http", "https", "file", "javascript")  # the last two must never be opened
+    for scheme in schemes:
         QDesktopServices.setUrlHandler(scheme, catcher, "open")
     yield catcher
-    for scheme in ("http", "https", "file"):
+    for scheme in schemes:
         QDesktopServices.unsetUrlHandler(scheme)

@@ -6,8 +6,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, QUrl, Slot
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QImage, QMouseEvent
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QMouseEvent
 from PySide6.QtWidgets import QApplication, QFileDialog
 
 from sesame_desktop.core.terminal import TerminalBuffer
@@ -48,24 +48,6 @@ def colours_in_row(image: QImage, view: ConsoleView, row: int) -> set[int]:
     }
 
 
-class UrlCatcher(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.urls: list[str] = []
-
-    @Slot(QUrl)
-    def open(self, url: QUrl) -> None:
-        self.urls.append(url.toString())
-
-
-@pytest.fixture
-def url_catcher():
-    catcher = UrlCatcher()
-    for scheme in ("http", "https", "file", "javascript"):
-        QDesktopServices.setUrlHandler(scheme, catcher, "open")
-    yield catcher
-    for scheme in ("http", "https", "file", "javascript"):
-        QDesktopServices.unsetUrlHandler(scheme)
 
 
 def press_drag_release(view: ConsoleView, start: QPoint, end: QPoint) -> None:
