@@ -36,6 +36,7 @@ import qasync  # after PySide6: qasync picks its Qt binding at import
 from sesame_desktop import APP_ID, APP_NAME, __version__
 from sesame_desktop.core.logs import setup_logging, teardown_logging
 from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.providers import Providers
 from sesame_desktop.services.secret_store import SecretStore
 from sesame_desktop.services.sessions import SessionManager
@@ -80,7 +81,8 @@ class Application:
         self.settings = SettingsService(paths, SecretStore(), config_path=config_path)
         self.sessions = SessionManager(Providers(self.settings, paths.data_dir / "workspaces"),
                                        lambda: self.settings.config)
-        self.window = MainWindow(self.settings, self.sessions, log_dir=paths.log_dir)
+        self.ports = PortService(self.sessions)
+        self.window = MainWindow(self.settings, self.sessions, ports=self.ports, log_dir=paths.log_dir)
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
         self._quit = asyncio.Event()

@@ -33,12 +33,14 @@ from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
 from sesame_desktop.core.errors import UserMessage
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
 from sesame_desktop.services.files import FileService
+from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
+from sesame_desktop.ui.ports_view import PortNotice, PortsView
 from sesame_desktop.ui.session_list import SessionListModel
 from sesame_desktop.ui.session_panel import SessionPanel
 from sesame_desktop.ui.settings_dialog import SettingsDialog
@@ -150,11 +152,13 @@ class MainWindow(QMainWindow):
         messages: MessageCenter | None = None,
         *,
         files: FileService | None = None,
+        ports: PortService | None = None,
         log_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self._sessions = sessions
         self._files = files or FileService(sessions, self)
+        self._ports = ports or PortService(sessions, parent=self)
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -244,7 +248,7 @@ class MainWindow(QMainWindow):
         self.files_view = HintedView("The project's files appear here, and stay current while the task works.",
                                      self.file_panel)
         self._sessions.sandbox_ready.connect(self._on_sessions_sandbox_ready)
-        self.ports_view = HintedView("Dev servers a session starts appear here with a link to open them.")
+        self.ports_view = PortsView(self._ports, self.url_opener)
         side = QTabWidget()
         side.setObjectName("sideTabs")
         side.addTab(self.files_view, "Files")
@@ -276,6 +280,8 @@ class MainWindow(QMainWindow):
         self.key_label.setObjectName("keyLabel")
         for label in (self.provider_label, self.key_label):
             label.setContentsMargins(8, 0, 8, 0)
+        self.port_notice = PortNotice(self._ports, self.url_opener)
+        self.statusBar().addPermanentWidget(self.port_notice)
         self.statusBar().addPermanentWidget(self.key_label)
         self.statusBar().addPermanentWidget(self.provider_label)
         self.statusBar().showMessage("Ready")
@@ -419,6 +425,7 @@ class MainWindow(QMainWindow):
             session_id = self.session_model.snapshot_at(current.row()).id
             self.session_panel.show_session(session_id)
             self.files_view.set_empty(not self.file_panel.show_session(session_id))
+            self.ports_view.show_session(session_id)
 
     @Slot(str)
     def _on_sessions_sandbox_ready(self, session_id: str) -> None:

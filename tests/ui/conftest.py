@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
 from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.providers import Providers
 from sesame_desktop.services.secret_store import SecretStore
 from sesame_desktop.services.sessions import SessionManager
@@ -37,7 +38,7 @@ def make_window(qtbot, run_async, app_paths) -> Iterator[Callable[..., MainWindo
         settings = SettingsService(app_paths, SecretStore(), environ=environ or {})
         manager = SessionManager(Providers(settings, app_paths.data_dir / "workspaces"), lambda: settings.config)
         managers.append(manager)
-        window = MainWindow(settings, manager, log_dir=app_paths.log_dir)
+        window = MainWindow(settings, manager, ports=PortService(manager), log_dir=app_paths.log_dir)
         window.allow_close()
         windows.append(window)
         qtbot.addWidget(window)

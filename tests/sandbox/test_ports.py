@@ -1,0 +1,192 @@
+"""Listening ports of a sandbox's own processes: local provider (both modes) and E2B (real SDK)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from sesame_desktop.core.ports import ENVD_PORT
+from sesame_desktop.core.secret import Secret
+from sesame_desktop.sandbox.base import SandboxSpec
+from sesame_desktop.sandbox.e2b_provider import E2BProvider
+from sesame_desktop.sandbox.local import LocalProvider, bubblewrap_works
+from sesame_desktop.sandbox.ports import (
+    SCAN_COMMAND,
+    host_listening_ports,
+    host_listening_sockets,
+    listening_ports,
+    parse_scan_output,
+    proc_stats,
+    service_ports,
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def outside_listener():
+    """A server of this computer, outside every sandbox: it must never be reported."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        yield s.getsockname()[1]
+
+
+def wait_for_ports(run_async, qtbot, box, wanted: set[int], present: bool = True, timeout: int = 10_000) -> set[int]:
+    seen: set[int] = set()
+
+    def check() -> bool:
+        nonlocal seen
+        seen = run_async(listening_ports(box))
+        return wanted <= seen if present else not (wanted & seen)
+
+    qtbot.waitUntil(check, timeout=timeout)
+    return seen
+
+
+def accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def noop(_chunk: bytes) -> None:
+    pass
+
+
+@pytest.fixture(params=[True, False], ids=["bwrap", "plain"])
+def local_box(request, tmp_path, run_async):
+    if request.param and not run_async(bubblewrap_works()):
+        pytest.fail("bubblewrap is needed for the isolated local provider (scripts/system-packages.txt)")
+    box = run_async(LocalProvider(tmp_path / "ws", isolate=request.param).create(SandboxSpec("s1", "t")))
+    run_async(box.get_project(None, lambda _m: None))
+    yield box
+    run_async(box.kill())
+
+
+def test_local_servers_appear_and_leave(local_box, run_async, qtbot, outside_listener):
+    assert run_async(listening_ports(local_box)) == set()  # no commands, nothing to scan
+    first, second = free_port(), free_port()
+    # The second server is a grandchild that made its own session: still the command's. (Its
+    # output goes elsewhere: without isolation, killing the command's group does not reach it.)
+    out = bytearray()
+    command = (f"python3 -m http.server {first} --bind 127.0.0.1 & "
+               f"setsid python3 -m http.server {second} --bind ::1 </dev/null >/dev/null 2>&1 & "
+               "echo detached=$!; wait")
+    handle = run_async(local_box.start(command, on_stdout=out.extend, on_stderr=noop))
+    try:
+        seen = wait_for_ports(run_async, qtbot, local_box, {first, second})
+        assert outside_listener not in seen and ENVD_PORT not in seen
+        assert seen == {first, second}
+    finally:
+        if not local_box.isolated:
+            subprocess.run(["kill", out.decode().split("detached=")[1].split()[0]], check=False)
+        run_async(handle.kill())
+    wait_for_ports(run_async, qtbot, local_box, {first}, present=False)
+
+
+def start_tree(script: str) -> tuple[subprocess.Popen, int]:
+    """A command leading its own group, as the local provider starts them; and the pid it echoes."""
+    cmd = subprocess.Popen(["bash", "-c", script], start_new_session=True, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
+    assert cmd.stdout is not None
+    return cmd, int(cmd.stdout.readline())
+
+
+@pytest.mark.parametrize("by_children", [True, False], ids=["children", "stat"])
+def test_host_scan_follows_the_command_tree(by_children, qtbot, outside_listener):
+    port = free_port()
+    # A grandchild in a session of its own: still a descendant of the command.
+    cmd, server = start_tree(f"setsid python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & "
+                             "echo $!; wait")
+    try:
+        qtbot.waitUntil(lambda: host_listening_ports({cmd.pid}, by_children=by_children) == {port})
+    finally:
+        os.kill(server, 9)
+        cmd.kill()
+        cmd.wait()
+
+
+@pytest.mark.parametrize("by_children", [True, False], ids=["children", "stat"])
+def test_an_orphan_of_a_running_command_is_found_by_its_group_only(by_children, qtbot):
+    port = free_port()
+    cmd, server = start_tree(f"(python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & echo $!); "
+                             "sleep 30")
+    try:
+        qtbot.waitUntil(lambda: accepts(port))
+        assert host_listening_ports({cmd.pid}, by_children=by_children) == (set() if by_children else {port})
+    finally:
+        os.kill(server, 9)
+        cmd.kill()
+        cmd.wait()
+
+
+def test_host_scan_of_no_groups_and_of_a_group_without_sockets(outside_listener):
+    assert host_listening_ports(set()) == set()
+    with subprocess.Popen(["sleep", "30"], start_new_session=True) as proc:
+        try:
+            assert host_listening_ports({proc.pid}) == set()
+        finally:
+            proc.kill()
+
+
+def test_host_scan_is_cheap(outside_listener):
+    """The local scan runs every 0.45 s per open session; it should cost a few ms at most."""
+    groups = {os.getpid()}  # this process holds the socket
+    host_listening_ports(groups)
+    started = time.perf_counter()
+    for _ in range(20):
+        assert outside_listener in host_listening_ports(groups)  # this process's own socket
+    assert (time.perf_counter() - started) / 20 < 0.05
+
+
+def test_the_in_sandbox_command_agrees_with_the_kernel(outside_listener):
+    """Run here as root, the shell scan sees every process, so it finds every listening port."""
+    out = subprocess.run(["bash", "-c", SCAN_COMMAND], capture_output=True, text=True, check=True).stdout
+    every_group = {stat.pgrp for stat in proc_stats("/proc")}
+    assert outside_listener in parse_scan_output(out)
+    assert parse_scan_output(out) == host_listening_ports(every_group, by_children=False)
+    assert parse_scan_output(out) <= {s.port for s in host_listening_sockets()} - {ENVD_PORT}
+
+
+def test_scan_output_without_owners_or_with_envd():
+    tables = (" 0: 00000000:C33F 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 11 1\n"
+              " 1: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 12 1\n")
+    assert parse_scan_output(tables) == set()
+    assert parse_scan_output(tables + "socket:[11]\nsocket:[12]\nsocket:[13]\n") == {8080}
+
+
+def test_e2b_sandbox_ports_through_the_sdk(e2b_env, run_async, qtbot, outside_listener):
+    box = run_async(E2BProvider(Secret(e2b_env.api_key)).create(SandboxSpec("s1", "t")))
+    handle = None
+    try:
+        run_async(box.get_project(None, lambda _m: None))
+        # The server's own ports (control plane, envd, preview proxy) share this network: never ours.
+        server_ports = {e2b_env.proxy_port, int(e2b_env.api_url.rsplit(":", 1)[1])}
+        assert run_async(listening_ports(box)) == set()
+        port = free_port()
+        # A server on envd's port inside the sandbox is still never listed as a dev server.
+        both = f"python3 -m http.server {ENVD_PORT} --bind 127.0.0.1 & python3 -m http.server {port}"
+        handle = run_async(box.start(both, on_stdout=noop, on_stderr=noop))
+        wait_for_ports(run_async, qtbot, box, {port})
+        qtbot.waitUntil(lambda: accepts(ENVD_PORT))
+        seen = run_async(listening_ports(box))
+        assert seen == {port}
+        assert not seen & (server_ports | {outside_listener, ENVD_PORT})
+        assert run_async(box.preview_url(port)) == f"http://{port}-{box.id}.{e2b_env.domain}"
+        assert service_ports(box) == server_ports  # left out even where the server's processes show
+    finally:
+        if handle is not None:
+            run_async(handle.kill())
+            run_async(handle.wait())  # the SDK's stream task ends with the command
+        run_async(box.kill())
