@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh run test
+command -v npm >/dev/null || scripts/install-system-packages.sh node
 scripts/venv.sh test
 exec .venv/bin/python -m pytest "$@"

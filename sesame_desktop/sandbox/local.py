@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 READ_CHUNK = 64 * 1024
+DRAIN_AFTER_EXIT_S = 1.0
 SANDBOX_HOME = "/home/user"
 
 
@@ -83,26 +84,35 @@ async def bubblewrap_works() -> bool:
 class LocalCommand(CommandHandle):
     """A command running as a child process (group) of the app."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, on_stdout: OutputCallback,
-                 on_stderr: OutputCallback, timeout_s: float | None) -> None:
+    def __init__(self, proc: asyncio.subprocess.Process, outputs: list[tuple[int, OutputCallback]],
+                 timeout_s: float | None) -> None:
+        """
+        Args:
+            outputs: the read ends of the command's stdout and stderr pipes, with where their
+                output goes. They are read here, not by ``proc``, so that the command's end is
+                seen when its process exits, even if a child that left the group keeps the
+                pipes open.
+        """
         self.pid = proc.pid
         self._proc = proc
         self._started = time.monotonic()
-        self._readers = [
-            asyncio.ensure_future(self._pump(proc.stdout, on_stdout)),
-            asyncio.ensure_future(self._pump(proc.stderr, on_stderr)),
-        ]
+        self._readers = [asyncio.ensure_future(self._pump(fd, callback)) for fd, callback in outputs]
         self._deadline: asyncio.TimerHandle | None = None
         if timeout_s:
             self._deadline = asyncio.get_running_loop().call_later(timeout_s, self._kill_group)
         self._result: CommandResult | None = None
 
     @staticmethod
-    async def _pump(stream: asyncio.StreamReader | None, callback: OutputCallback) -> None:
-        if stream is None:
-            return
-        while chunk := await stream.read(READ_CHUNK):
-            callback(chunk)
+    async def _pump(fd: int, callback: OutputCallback) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader(limit=READ_CHUNK)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0))
+        try:
+            while chunk := await reader.read(READ_CHUNK):
+                callback(chunk)
+        finally:
+            transport.close()
 
     def _kill_group(self) -> None:
         try:
@@ -113,13 +123,15 @@ class LocalCommand(CommandHandle):
     async def wait(self) -> CommandResult:
         if self._result is None:
             try:
-                await asyncio.shield(asyncio.gather(*self._readers))
                 returncode = await self._proc.wait()
-            except asyncio.CancelledError:
-                raise
             finally:
                 if self._deadline is not None:
                     self._deadline.cancel()
+            # Output still in the pipes is read; a process that left the group (setsid) and
+            # keeps them open must not hold the command's end back.
+            _done, pending = await asyncio.wait(self._readers, timeout=DRAIN_AFTER_EXIT_S)
+            for reader in pending:
+                reader.cancel()
             self._result = CommandResult(
                 exit_code=returncode if returncode >= 0 else None,
                 signal_name=signal_name(returncode),
@@ -261,15 +273,22 @@ class LocalSandbox(Sandbox):
         env = {**os.environ, **self._envs}
         if not self.isolated:
             env["HOME"] = str(self.home)
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv, cwd=host_cwd, env=env, start_new_session=True,
                 stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+                stdout=out_write, stderr=err_write)
         except OSError as exc:
+            os.close(out_read)
+            os.close(err_read)
             raise UserFacingError(UserMessage("Command not started", f"The command could not start: {exc.strerror}.",
                                               "Check that bash is installed.")) from None
-        handle = LocalCommand(proc, on_stdout, on_stderr, timeout_s)
+        finally:
+            os.close(out_write)
+            os.close(err_write)
+        handle = LocalCommand(proc, [(out_read, on_stdout), (err_read, on_stderr)], timeout_s)
         self._commands = {c for c in self._commands if c.running}
         self._commands.add(handle)
         return handle

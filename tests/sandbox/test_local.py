@@ -164,3 +164,10 @@ def test_plain_folder_upload_skips_git_internals_and_links(tmp_path, run_async):
     assert set(report.skipped) == {".git/ (repository internals)", "link (symbolic link)"}
     assert (Path(box.project_dir) / "src" / "main.py").read_text() == "print(1)\n"
     run_async(box.kill())
+
+
+def test_a_child_that_left_the_process_group_does_not_hold_the_end(sandbox, run_async):
+    """A daemon started with setsid keeps the output pipes open; the command still ends."""
+    result, output = run(run_async, sandbox, "setsid sleep 30 & echo started")
+    assert result.ok and output.out == b"started\n"
+    subprocess.run(["pkill", "-f", "^sleep 30$"], check=False)
