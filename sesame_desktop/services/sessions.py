@@ -33,6 +33,7 @@ ProviderFactory = Callable[[Provider], Awaitable[SandboxProvider]]
 
 END_TIMEOUT_S = 15.0
 LIFETIME_POLL_S = 5.0
+WARN_BEFORE_S = 5 * 60
 
 
 def unexpected(exc: BaseException) -> UserMessage:
@@ -54,6 +55,7 @@ class _Session:
     tasks: TaskGroupOwner
     sandbox: Sandbox | None = None
     foreground: CommandHandle | None = None
+    warned: bool = False
     background: set[CommandHandle] = field(default_factory=set)
 
 
@@ -68,11 +70,15 @@ class SessionManager(QObject):
         session_added(SessionSnapshot): a new session, in its first state.
         session_changed(SessionSnapshot): any change of state, step, sandbox or command.
         sandbox_ready(str): the session's sandbox exists and holds the project (session id).
+        lifetime_running_out(SessionSnapshot): the sandbox ends in under ``WARN_BEFORE_S``.
+        problem(UserMessage): something asked of a session (extending it) could not be done.
     """
 
     session_added = Signal(object)
     session_changed = Signal(object)
     sandbox_ready = Signal(str)
+    lifetime_running_out = Signal(object)
+    problem = Signal(object)
 
     def __init__(self, providers: ProviderFactory, config: Callable[[], EffectiveConfig],
                  *, scrollback_lines: int = 100_000, parent: QObject | None = None) -> None:
@@ -269,9 +275,35 @@ class SessionManager(QObject):
 
     # -- lifetime ---------------------------------------------------------------------------
 
+    def request_extend(self, session_id: str, timeout_ms: int | None = None) -> None:
+        """Give the session's sandbox ``timeout_ms`` more life from now (default: the configured
+        lifetime); the manager owns the work and reports failure through :attr:`problem`."""
+        session = self._sessions[session_id]
+        if session.sandbox is None or not session.snapshot.state.open:
+            return
+        self._tasks.start(self._extend(session, timeout_ms or self._config().timeout_ms.value),
+                          key=f"extend-{session_id}")
+
+    async def _extend(self, session: _Session, timeout_ms: int) -> None:
+        assert session.sandbox is not None
+        try:
+            await session.sandbox.set_timeout(timeout_ms)
+        except UserFacingError as exc:
+            self.problem.emit(exc.message)
+            return
+        if session.snapshot.expires_at is not None:
+            self._update(session, expires_at=time.time() + timeout_ms / 1000)
+            session.warned = False
+        session.buffer.add_meta(f"Lifetime extended: the sandbox now ends {timeout_ms // 60_000} min from now.")
+
     async def _watch_lifetime(self, session: _Session) -> None:
         while session.snapshot.state.open and session.snapshot.state is not SessionState.ENDING:
             left = session.snapshot.time_left()
+            if left is not None and left <= WARN_BEFORE_S and not session.warned and left > 0:
+                session.warned = True
+                session.buffer.add_meta(f"The sandbox ends in {max(1, round(left / 60))} min. "
+                                        "Extend it to keep working.")
+                self.lifetime_running_out.emit(session.snapshot)
             await asyncio.sleep(min(LIFETIME_POLL_S, max(0.2, (left or 0) + 0.2)))
             if (session.snapshot.time_left() or 0) <= 0:
                 await self._check_alive(session)

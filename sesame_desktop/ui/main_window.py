@@ -242,6 +242,8 @@ class MainWindow(QMainWindow):
                                        self.session_panel)
         self.console_view.setObjectName("consoleView")
         self._sessions.session_added.connect(self._on_sessions_session_added)
+        self._sessions.problem.connect(self.messages.show_message)
+        self._sessions.lifetime_running_out.connect(self._on_sessions_lifetime_running_out)
         self.file_panel = FilePanel(self._sessions, self._files)
         self.file_panel.problem.connect(self.messages.show_message)
         self.file_panel.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -413,6 +415,12 @@ class MainWindow(QMainWindow):
         except RuntimeError:
             return
         self.select_session(snapshot.id)
+
+    @Slot(object)
+    def _on_sessions_lifetime_running_out(self, snapshot: SessionSnapshot) -> None:
+        self.statusBar().showMessage(
+            f"The session \u201c{snapshot.name}\u201d ends in under 5 minutes: select it and press Extend "
+            "to keep its sandbox.", 60_000)
 
     @Slot(object)
     def _on_sessions_session_added(self, snapshot: SessionSnapshot) -> None:

@@ -57,6 +57,9 @@ class SessionPanel(QWidget):
         self.step_label.setStyleSheet("color: palette(mid);")
         self.error_button = QPushButton("Show Error…")
         self.error_button.clicked.connect(self._on_error_button_clicked)
+        self.extend_button = QPushButton("Extend")
+        self.extend_button.setToolTip("Give the sandbox its full lifetime again, from now")
+        self.extend_button.clicked.connect(self._on_extend_button_clicked)
         self.end_button = QPushButton("End Session")
         self.end_button.clicked.connect(self._on_end_button_clicked)
         header = QHBoxLayout()
@@ -65,6 +68,7 @@ class SessionPanel(QWidget):
         header.addWidget(self.busy_bar)
         header.addWidget(self.step_label, 1)
         header.addWidget(self.error_button)
+        header.addWidget(self.extend_button)
         header.addWidget(self.end_button)
 
         self.console = ConsoleView(url_opener=opener)
@@ -118,12 +122,15 @@ class SessionPanel(QWidget):
                            self.background_button):
                 widget.setEnabled(False)
             self.error_button.hide()
+            self.extend_button.hide()
             return
         self.title_label.setText(f"<b>{snapshot.name}</b>")
         self.state_label.setText(snapshot.state.label)
         self.busy_bar.setVisible(snapshot.state.busy or bool(snapshot.running and not snapshot.step))
         self.step_label.setText(snapshot.step or (f"running: {snapshot.running}" if snapshot.running else ""))
         self.end_button.setEnabled(snapshot.state.open and snapshot.state is not SessionState.ENDING)
+        self.extend_button.setVisible(snapshot.expires_at is not None and snapshot.state.open)
+        self.extend_button.setEnabled(snapshot.state.accepts_commands)
         self.error_button.setVisible(snapshot.error is not None)
         self.error_button.setEnabled(snapshot.error is not None)
         accepts = snapshot.state.accepts_commands
@@ -162,6 +169,11 @@ class SessionPanel(QWidget):
             self.problem.emit(exc.message)
             return
         self.input_edit.clear()
+
+    @Slot()
+    def _on_extend_button_clicked(self) -> None:
+        if self._session_id is not None:
+            self._manager.request_extend(self._session_id)
 
     @Slot()
     def _on_end_button_clicked(self) -> None:

@@ -139,3 +139,33 @@ def test_lifetime_reached(real_keyring, e2b_env, make_window, qtbot):
     title, explanation = failed_error(window, qtbot, session_id)
     assert title == "Sandbox lifetime reached"
     assert "E2B_SANDBOX_TIMEOUT" in explanation
+
+
+def test_lifetime_warning_and_extend(real_keyring, e2b_env, make_window, qtbot):
+    window = make_window(environ={"E2B_SANDBOX_TIMEOUT": "240000"})  # 4 min: under the 5-min warning
+    set_key_in_settings(window, qtbot, e2b_env.api_key)
+    with qtbot.waitSignal(window._sessions.lifetime_running_out, timeout=60_000):
+        session_id = start_e2b_session(window, qtbot, empty=True)
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=60_000)
+    assert "ends in under 5 minutes" in window.statusBar().currentMessage()
+    assert "The sandbox ends in 4 min" in console_text(window)
+    sandbox_id = window._sessions.snapshot(session_id).sandbox_id
+    before = e2b_env.sandboxes()[sandbox_id]["end_at"]
+    expires_before = window._sessions.snapshot(session_id).expires_at
+    qtbot.wait(1100)  # so that "4 min from now" is a later moment than the first one
+    assert window.session_panel.extend_button.isVisible()
+    window.session_panel.extend_button.click()
+    qtbot.waitUntil(lambda: "Lifetime extended" in console_text(window), timeout=20_000)
+    assert e2b_env.sandboxes()[sandbox_id]["end_at"] > before
+    assert window._sessions.snapshot(session_id).expires_at > expires_before
+
+
+def test_extend_failure_is_shown(real_keyring, e2b_env, make_window, qtbot):
+    window = make_window()
+    set_key_in_settings(window, qtbot, e2b_env.api_key)
+    session_id = start_e2b_session(window, qtbot, empty=True)
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=60_000)
+    e2b_env.fail_next(8, status=500)
+    with qtbot.waitSignal(window.messages.shown, timeout=30_000) as shown:
+        window.session_panel.extend_button.click()
+    assert shown.args[0].title == "E2B had a problem"
