@@ -36,7 +36,7 @@ from sesame_desktop.sandbox.base import (
     Watch,
 )
 from sesame_desktop.sandbox.e2b_errors import no_key_error, translate
-from sesame_desktop.sandbox.project_files import git_clone_failed, select_files
+from sesame_desktop.sandbox.project_files import git_clone_failed, report_progress, select_files
 
 __all__ = ["E2BProvider", "E2BSandbox", "no_key_error", "preview_scheme"]
 
@@ -156,9 +156,7 @@ class E2BSandbox(Sandbox):
 
         def on_output(chunk: bytes) -> None:
             output.extend(chunk)
-            lines = chunk.decode(errors="replace").replace("\r", "\n").strip().splitlines()
-            if lines:
-                progress(lines[-1])
+            report_progress(chunk, progress)
 
         progress(f"Cloning {source.url}…")
         branch = ["--branch", source.branch] if source.branch else []

@@ -41,7 +41,7 @@ from sesame_desktop.sandbox.base import (
     UploadReport,
     Watch,
 )
-from sesame_desktop.sandbox.project_files import git_clone_failed, select_files
+from sesame_desktop.sandbox.project_files import git_clone_failed, report_progress, select_files
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -326,9 +326,7 @@ class LocalSandbox(Sandbox):
         try:
             while chunk := await proc.stdout.read(READ_CHUNK):
                 output += chunk
-                lines = chunk.decode(errors="replace").replace("\r", "\n").strip().splitlines()
-                if lines:
-                    progress(lines[-1])
+                report_progress(chunk, progress)
             await proc.wait()
         except asyncio.CancelledError:
             with contextlib.suppress(ProcessLookupError):

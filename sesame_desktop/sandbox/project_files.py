@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -82,6 +83,13 @@ def select_files(root: Path) -> FileSelection:
             else:
                 files.append(rel)
     return FileSelection(root, tuple(sorted(files)), tuple(skipped))
+
+
+def report_progress(chunk: bytes, progress: Callable[[str], None]) -> None:
+    """Pass the last line of git's progress output (``\r``-separated updates) to ``progress``."""
+    lines = chunk.decode(errors="replace").replace("\r", "\n").strip().splitlines()
+    if lines:
+        progress(lines[-1])
 
 
 def git_clone_failed(url: str, git_output: str) -> UserFacingError:
