@@ -36,6 +36,7 @@ import qasync  # after PySide6: qasync picks its Qt binding at import
 from sesame_desktop import APP_ID, APP_NAME, __version__
 from sesame_desktop.core.logs import setup_logging, teardown_logging
 from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.services.leftovers import LeftoverSandboxes
 from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.providers import Providers
 from sesame_desktop.services.secret_store import SecretStore
@@ -79,12 +80,17 @@ class Application:
         self.qapp = qapp
         self.paths = paths
         self.settings = SettingsService(paths, SecretStore(), config_path=config_path)
-        self.sessions = SessionManager(Providers(self.settings, paths.data_dir / "workspaces"),
-                                       lambda: self.settings.config)
+        providers = Providers(self.settings, paths.data_dir / "workspaces")
+        self.sessions = SessionManager(providers, lambda: self.settings.config)
+        self.leftovers = LeftoverSandboxes(providers, self.sessions)
         self.ports = PortService(self.sessions)
         self.window = MainWindow(self.settings, self.sessions, ports=self.ports, log_dir=paths.log_dir)
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
+        self.leftovers.found.connect(lambda found: self.window.offer_to_end_leftovers(found, self.leftovers.end))
+        self.leftovers.ended.connect(
+            lambda n: self.window.statusBar().showMessage(f"Stopped {n} sandbox{'es' if n != 1 else ''}", 8000))
+        self.leftovers.problem.connect(self.messages.show_message)
         self._quit = asyncio.Event()
         self.window.quit_requested.connect(self._quit.set)
 
@@ -95,6 +101,7 @@ class Application:
         self.window.show()
         await self.settings.load()
         self.window.show_welcome_if_new()
+        self.leftovers.check()
         log.info("%s %s started", APP_NAME, __version__)
         if quit_after_start:
             self._quit.set()
@@ -111,6 +118,7 @@ class Application:
         log.info("shutting down")
         try:
             await asyncio.wait_for(self.sessions.close(timeout=SHUTDOWN_TIMEOUT_S - 2), timeout=SHUTDOWN_TIMEOUT_S)
+            await self.leftovers.aclose()
             await asyncio.wait_for(self.window.aclose(), timeout=2)
         except TimeoutError:
             log.warning("shut-down took longer than %.0f s; quitting anyway", SHUTDOWN_TIMEOUT_S)

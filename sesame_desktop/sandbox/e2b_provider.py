@@ -11,10 +11,12 @@ import asyncio
 import logging
 import shlex
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import e2b
-from e2b import AsyncSandbox, CommandExitException
+from e2b import AsyncSandbox, CommandExitException, SandboxQuery, SandboxState
 
 from sesame_desktop import APP_ID
 from sesame_desktop.core.config import Provider as ProviderKind
@@ -276,6 +278,21 @@ class E2BSandbox(Sandbox):
             raise await self.translate(exc) from None
 
 
+@dataclass(frozen=True)
+class RunningSandbox:
+    """A sandbox this app started, as E2B lists it.
+
+    Attributes:
+        session_id: the session that started it (from its metadata).
+    """
+
+    sandbox_id: str
+    name: str
+    session_id: str
+    started_at: datetime
+    end_at: datetime
+
+
 class E2BProvider(SandboxProvider):
     """Creates E2B sandboxes with ``api_key``; the SDK reads ``E2B_DOMAIN``/``E2B_API_URL``."""
 
@@ -297,3 +314,24 @@ class E2BProvider(SandboxProvider):
             raise translate(exc, template=spec.template) from None
         log.info("session %s: E2B sandbox %s created", spec.session_id, sdk.sandbox_id)
         return E2BSandbox(sdk, spec)
+
+    async def running_app_sandboxes(self) -> list[RunningSandbox]:
+        """Every running sandbox whose metadata names this app (all pages)."""
+        try:
+            paginator = AsyncSandbox.list(query=SandboxQuery(metadata={"app": APP_ID}, state=[SandboxState.RUNNING]),
+                                          api_key=self._key.reveal())
+            found: list[RunningSandbox] = []
+            while paginator.has_next:
+                for info in await paginator.next_items():
+                    meta = info.metadata or {}
+                    found.append(RunningSandbox(info.sandbox_id, meta.get("name", ""), meta.get("session", ""),
+                                                info.started_at, info.end_at))
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc) from None
+        return found
+
+    async def kill_sandbox(self, sandbox_id: str) -> None:
+        try:
+            await AsyncSandbox.kill(sandbox_id, api_key=self._key.reveal())
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc) from None

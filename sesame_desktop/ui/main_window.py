@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         self._closing_allowed = False
         self.new_session_dialog: NewSessionDialog | None = None
         self.quit_confirmation: QMessageBox | None = None
+        self.leftovers_box: QMessageBox | None = None
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -318,6 +319,23 @@ class MainWindow(QMainWindow):
 
     def select_session(self, session_id: str) -> None:
         self.session_list.setCurrentIndex(self.session_model.index(self.session_model.row_of(session_id)))
+
+    def offer_to_end_leftovers(self, sandboxes: tuple, end) -> QMessageBox:  # noqa: ANN001
+        """Tell about sandboxes an earlier run left running; ``end(sandboxes)`` stops them."""
+        names = ", ".join(s.name or s.sandbox_id for s in sandboxes[:5]) + ("…" if len(sandboxes) > 5 else "")
+        count = len(sandboxes)
+        box = QMessageBox(QMessageBox.Icon.Question, "Sandboxes still running",
+                          f"{count} E2B sandbox{'es' if count > 1 else ''} from an earlier run "
+                          f"{'are' if count > 1 else 'is'} still running.", QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText(f"They use your E2B account until their lifetime ends: {names}.")
+        end_button = box.addButton("End Them", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda button: button is end_button and end(sandboxes))
+        self.leftovers_box = box
+        box.show()
+        return box
 
     async def confirm_quit(self) -> bool:
         """Ask before ending open sessions; True when the app may quit."""

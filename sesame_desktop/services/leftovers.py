@@ -1,0 +1,91 @@
+"""E2B sandboxes that an earlier run of the app left running: found at start, ended on request.
+
+A sandbox runs (and costs) until its lifetime ends, even when the app that started it has
+crashed or been killed. Every sandbox the app creates carries ``app=sesame-desktop`` in its
+metadata, so the next start can find them and offer to end them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from sesame_desktop.core.config import Provider
+from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.sandbox.base import SandboxProvider
+from sesame_desktop.sandbox.e2b_provider import E2BProvider, RunningSandbox
+from sesame_desktop.services.sessions import SessionManager
+from sesame_desktop.services.tasks import TaskGroupOwner
+
+log = logging.getLogger(__name__)
+
+
+class LeftoverSandboxes(QObject):
+    """Looks for this app's running E2B sandboxes that no open session owns.
+
+    Signals:
+        found(tuple): ``RunningSandbox`` records of leftover sandboxes (only when there are some).
+        ended(int): how many leftover sandboxes :meth:`end` stopped.
+        problem(UserMessage): listing or ending failed.
+    """
+
+    found = Signal(tuple)
+    ended = Signal(int)
+    problem = Signal(object)
+
+    def __init__(self, providers: Callable[[Provider], Awaitable[SandboxProvider]], manager: SessionManager,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._providers = providers
+        self._manager = manager
+        self._tasks = TaskGroupOwner("leftovers")
+
+    def check(self) -> None:
+        self._tasks.start(self._check(), key="check")
+
+    async def _provider(self) -> E2BProvider | None:
+        try:
+            provider = await self._providers(Provider.E2B)
+        except UserFacingError:
+            return None  # no key (or no keyring): nothing of ours can be running on E2B
+        return provider if isinstance(provider, E2BProvider) else None
+
+    async def _check(self) -> None:
+        provider = await self._provider()
+        if provider is None:
+            return
+        try:
+            running = await provider.running_app_sandboxes()
+        except UserFacingError as exc:
+            log.info("could not look for leftover sandboxes: %s", exc.message.title)
+            return
+        ours = {s.sandbox_id for s in self._manager.snapshots()}
+        leftovers = tuple(s for s in running if s.sandbox_id not in ours)
+        if leftovers:
+            log.info("%d sandboxes from an earlier run are still running", len(leftovers))
+            self.found.emit(leftovers)
+
+    def end(self, sandboxes: tuple[RunningSandbox, ...]) -> None:
+        self._tasks.start(self._end(sandboxes), key="end")
+
+    async def _end(self, sandboxes: tuple[RunningSandbox, ...]) -> None:
+        provider = await self._provider()
+        if provider is None:
+            return
+        ended, failures = 0, []
+        for sandbox in sandboxes:
+            try:
+                await provider.kill_sandbox(sandbox.sandbox_id)
+                ended += 1
+            except UserFacingError as exc:
+                failures.append(f"{sandbox.sandbox_id}: {exc.message.title}")
+        self.ended.emit(ended)
+        if failures:
+            self.problem.emit(UserMessage(
+                "Some sandboxes were not stopped", "\n".join(failures),
+                "They stop by themselves when their lifetime ends; you can also stop them in the E2B dashboard."))
+
+    async def aclose(self) -> None:
+        await self._tasks.close()
