@@ -121,6 +121,15 @@ def main() -> int:
         window.file_panel.tree.expand(window.file_panel.model.index(0, 0))
         await asyncio.sleep(0.8)
         window.grab().save(str(args.out / "session.png"))
+
+        sessions.run_command(snapshot.id, "python3 -m http.server 8123 --bind 127.0.0.1", background=True)
+        for _ in range(100):
+            if window._ports.ports(snapshot.id):
+                break
+            await asyncio.sleep(0.05)
+        window.side_tabs.setCurrentWidget(window.ports_view)
+        await asyncio.sleep(0.3)
+        window.side_tabs.grab().save(str(args.out / "ports.png"))
         await sessions.close()
         await window.aclose()
         window.close()
@@ -131,7 +140,7 @@ def main() -> int:
     finally:
         if keyring_service is not None:
             keyring_service.stop()
-    print(f"wrote main-window.png, settings.png and session.png in {args.out}")
+    print(f"wrote main-window.png, settings.png, session.png and ports.png in {args.out}")
     return 0
 
 
