@@ -56,9 +56,12 @@ class FileNode:
         loading: a listing is on its way.
         error: why the last listing failed, in words.
         generation: bumped on every change of the rows (a stale refresh plan can tell).
+        changed_while_loading: a change was reported while a listing was on its way, which
+            may be older than the change: list again when it arrives.
     """
 
-    __slots__ = ("entry", "shown", "folders", "pending", "loading", "error", "generation")
+    __slots__ = ("entry", "shown", "folders", "pending", "loading", "error", "generation",
+                 "changed_while_loading")
 
     def __init__(self, entry: FileEntry) -> None:
         self.entry = entry
@@ -68,6 +71,7 @@ class FileNode:
         self.loading = False
         self.error = ""
         self.generation = 0
+        self.changed_while_loading = False
 
     @property
     def name(self) -> str:

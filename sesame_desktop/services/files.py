@@ -104,6 +104,9 @@ class FileService(QObject):
             log.warning("session %s: no file watch (%s); the tree refreshes on demand only",
                         session_id, exc.message.title)
             return
+        # Anything that changed between the first listing and the watch starting is not
+        # reported by the watch: have the folder listed again now that it is watched.
+        self.folders_changed.emit(session_id, (sandbox.project_dir,))
         try:
             await asyncio.Event().wait()  # until the session's end cancels this task
         finally:

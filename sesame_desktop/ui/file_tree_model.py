@@ -161,6 +161,10 @@ class FileTreeModel(QStandardItemModel):
         if node is None:
             return
         node.loading = False
+        if node.changed_while_loading:  # this listing may predate the change: list once more
+            node.changed_while_loading = False
+            node.loading = True
+            self._service.request_listing(self.session_id, node.path)
         if listing.error is not None:
             node.error = listing.error.text()
             self.load_failed.emit(listing.error)
@@ -186,7 +190,11 @@ class FileTreeModel(QStandardItemModel):
             return
         for folder in folders:
             node = self.root.find(folder)
-            if node is not None and node.loaded and not node.loading:
+            if node is None:
+                continue
+            if node.loading:
+                node.changed_while_loading = True
+            elif node.loaded:
                 self.refresh(folder)
 
     # -- rows -------------------------------------------------------------------------------

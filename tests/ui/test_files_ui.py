@@ -205,3 +205,18 @@ def test_delete_asks_first(session, qtbot):
     box.button(QMessageBox.StandardButton.Cancel).click()
     qtbot.wait(300)
     assert rows(model) == ["keep.txt"]
+
+
+def test_a_change_reported_while_a_listing_is_on_its_way_is_not_lost(session, qtbot):
+    """The listing that is answered may be older than the change: the folder is listed again."""
+    window, session_id = session
+    model, files = window.file_panel.model, window.file_panel._files
+    run(window, qtbot, session_id, "touch first.txt")
+    qtbot.waitUntil(lambda: rows(model) == ["first.txt"], timeout=5000)
+    requests: list[str] = []
+    original = files.request_listing
+    files.request_listing = lambda sid, path: (requests.append(path), original(sid, path))[1]
+    model.refresh()  # a listing is on its way…
+    files.folders_changed.emit(session_id, (model.root.path,))  # …when a change is reported
+    qtbot.waitUntil(lambda: len(requests) == 2 and not model.root.loading, timeout=10_000)
+    assert requests == [model.root.path, model.root.path]
