@@ -104,10 +104,10 @@ class FileService(QObject):
             log.warning("session %s: no file watch (%s); the tree refreshes on demand only",
                         session_id, exc.message.title)
             return
-        # Anything that changed between the first listing and the watch starting is not
-        # reported by the watch: have the folder listed again now that it is watched.
-        self.folders_changed.emit(session_id, (sandbox.project_dir,))
         try:
+            # Anything that changed between the first listing and the watch starting is not
+            # reported by the watch: have the folder listed again now that it is watched.
+            self.folders_changed.emit(session_id, (sandbox.project_dir,))
             await asyncio.Event().wait()  # until the session's end cancels this task
         finally:
             handle = self._flush_handles.pop(session_id, None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QObject, QUrl, Slot
@@ -24,11 +24,8 @@ def app_paths(tmp_path) -> AppPaths:
 
 
 @pytest.fixture
-def make_window(qtbot, run_async, app_paths) -> Iterator[Callable[..., MainWindow]]:
+def make_window(qtbot, run_async, app_paths) -> Callable[..., MainWindow]:
     """``make_window(environ={...}, config={...})``: a loaded main window, shown."""
-
-    managers: list[SessionManager] = []
-    windows: list[MainWindow] = []
 
     def make(environ: dict[str, str] | None = None, config: dict | str | None = None) -> MainWindow:
         if config is not None:
@@ -37,21 +34,21 @@ def make_window(qtbot, run_async, app_paths) -> Iterator[Callable[..., MainWindo
             app_paths.config_file.write_text(text)
         settings = SettingsService(app_paths, SecretStore(), environ=environ or {})
         manager = SessionManager(Providers(settings, app_paths.data_dir / "workspaces"), lambda: settings.config)
-        managers.append(manager)
         window = MainWindow(settings, manager, ports=PortService(manager), log_dir=app_paths.log_dir)
         window.allow_close()
-        windows.append(window)
-        qtbot.addWidget(window)
+
+        def shut_down(_window: MainWindow) -> None:
+            """As the app quits: sessions end before the window and its services go."""
+            run_async(manager.close())
+            run_async(window.aclose())
+
+        qtbot.addWidget(window, before_close_func=shut_down)
         window.show()
         run_async(settings.load())
         window.show_welcome_if_new()
         return window
 
-    yield make
-    for manager in managers:
-        run_async(manager.close())
-    for window in windows:
-        run_async(window.aclose())
+    return make
 
 
 class _UrlCatcher(QObject):
