@@ -11,9 +11,11 @@ import asyncio
 import logging
 import shlex
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import e2b
 from e2b import AsyncSandbox, CommandExitException, SandboxQuery, SandboxState
@@ -43,6 +45,7 @@ from sesame_desktop.sandbox.project_files import git_clone_failed, report_progre
 __all__ = ["E2BProvider", "E2BSandbox", "no_key_error", "preview_scheme"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UPLOAD_BATCH_FILES = 200
 UPLOAD_BATCH_BYTES = 8 * 1024 * 1024
@@ -80,29 +83,20 @@ class E2BCommand(CommandHandle):
         except CommandExitException as exc:
             exit_code, error = exc.exit_code, exc.error
         except Exception as exc:  # noqa: BLE001 - translated for the user
-            raise await self._sandbox.translate(exc) from None
+            raise self._sandbox.translate(exc) from None
         signal_name = _signal_from(error) if exit_code == -1 else None
         self._result = CommandResult(exit_code=None if signal_name else exit_code, signal_name=signal_name,
                                      duration_s=time.monotonic() - self._started)
         return self._result
 
     async def send_stdin(self, data: bytes) -> None:
-        try:
-            await self._handle.send_stdin(data)
-        except Exception as exc:  # noqa: BLE001
-            raise await self._sandbox.translate(exc) from None
+        await self._sandbox.call(self._handle.send_stdin(data))
 
     async def close_stdin(self) -> None:
-        try:
-            await self._handle.close_stdin()
-        except Exception as exc:  # noqa: BLE001
-            raise await self._sandbox.translate(exc) from None
+        await self._sandbox.call(self._handle.close_stdin())
 
     async def kill(self) -> None:
-        try:
-            await self._handle.kill()
-        except Exception as exc:  # noqa: BLE001
-            raise await self._sandbox.translate(exc) from None
+        await self._sandbox.call(self._handle.kill())
 
 
 class E2BWatch(Watch):
@@ -126,29 +120,32 @@ class E2BSandbox(Sandbox):
         self._spec = spec
         self._expires_at = time.time() + spec.timeout_ms / 1000
 
-    async def translate(self, exc: BaseException) -> UserFacingError:
+    def translate(self, exc: BaseException) -> UserFacingError:
         return translate(exc, expired=time.time() >= self._expires_at - 1)
+
+    async def call(self, awaitable: Awaitable[T]) -> T:
+        """Await an SDK call; any failure becomes the user-facing error."""
+        try:
+            return await awaitable
+        except UserFacingError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - every SDK failure becomes a user message
+            raise self.translate(exc) from None
 
     async def start(self, command: str, *, on_stdout: OutputCallback, on_stderr: OutputCallback,
                     cwd: str | None = None, stdin: bool = False, timeout_s: float | None = None) -> E2BCommand:
-        try:
-            handle = await self.sdk.commands.run(
-                command, background=True, cwd=cwd or self.project_dir, stdin=stdin,
-                on_stdout=lambda text: on_stdout(text.encode("utf-8", "replace")),
-                on_stderr=lambda text: on_stderr(text.encode("utf-8", "replace")),
-                timeout=timeout_s or 0, retain_output=False)
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        handle = await self.call(self.sdk.commands.run(
+            command, background=True, cwd=cwd or self.project_dir, stdin=stdin,
+            on_stdout=lambda text: on_stdout(text.encode("utf-8", "replace")),
+            on_stderr=lambda text: on_stderr(text.encode("utf-8", "replace")),
+            timeout=timeout_s or 0, retain_output=False))
         return E2BCommand(handle, self)
 
     async def get_project(self, source: Project, progress: ProgressCallback) -> UploadReport | None:
         if isinstance(source, GitProject):
             await self._clone(source, progress)
             return None
-        try:
-            await self.sdk.files.make_dir(self.project_dir)
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        await self.call(self.sdk.files.make_dir(self.project_dir))
         if isinstance(source, FolderProject):
             return await self._upload(source.path, progress)
         return None
@@ -181,18 +178,15 @@ class E2BSandbox(Sandbox):
                 return
             entries = await loop.run_in_executor(
                 None, lambda b=batch: [{"path": f"{self.project_dir}/{rel}", "data": p.read_bytes()} for rel, p in b])
-            try:
-                await self.sdk.files.write_files(entries)
-            except Exception as exc:  # noqa: BLE001
-                raise await self.translate(exc) from None
+            await self.call(self.sdk.files.write_files(entries))
             sent_files += len(batch)
             sent_bytes += batch_bytes
             progress(f"Uploaded {sent_files} of {len(selection.files)} files")
             batch, batch_bytes = [], 0
 
-        for rel in selection.files:
+        sizes = await loop.run_in_executor(None, lambda: [(folder / rel).stat().st_size for rel in selection.files])
+        for rel, size in zip(selection.files, sizes, strict=True):
             path = folder / rel
-            size = path.stat().st_size
             batch.append((rel, path))
             batch_bytes += size
             if len(batch) >= UPLOAD_BATCH_FILES or batch_bytes >= UPLOAD_BATCH_BYTES:
@@ -201,55 +195,32 @@ class E2BSandbox(Sandbox):
         return UploadReport(files=sent_files, bytes=sent_bytes, skipped=selection.skipped)
 
     async def list_dir(self, path: str) -> list[FileEntry]:
-        try:
-            entries = await self.sdk.files.list(path, depth=1)
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        entries = await self.call(self.sdk.files.list(path, depth=1))
         return [FileEntry(e.name, e.path, e.type == e2b.FileType.DIR, e.size,
                           e.modified_time.timestamp() if e.modified_time else 0.0) for e in entries]
 
     async def read_file(self, path: str) -> bytes:
-        try:
-            return bytes(await self.sdk.files.read(path, format="bytes"))
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        return bytes(await self.call(self.sdk.files.read(path, format="bytes")))
 
     async def write_file(self, path: str, data: bytes) -> None:
-        try:
-            await self.sdk.files.write(path, data)
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        await self.call(self.sdk.files.write(path, data))
 
     async def make_dir(self, path: str) -> None:
-        try:
-            await self.sdk.files.make_dir(path)
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        await self.call(self.sdk.files.make_dir(path))
 
     async def rename(self, path: str, new_path: str) -> None:
-        try:
-            if await self.sdk.files.exists(new_path):
-                raise UserFacingError(UserMessage("Already exists", f"{new_path.rsplit('/', 1)[-1]} already exists.",
-                                                  "Choose another name."))
-            await self.sdk.files.rename(path, new_path)
-        except UserFacingError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        if await self.call(self.sdk.files.exists(new_path)):
+            raise UserFacingError(UserMessage("Already exists", f"{new_path.rsplit('/', 1)[-1]} already exists.",
+                                              "Choose another name."))
+        await self.call(self.sdk.files.rename(path, new_path))
 
     async def remove(self, path: str) -> None:
-        try:
-            await self.sdk.files.remove(path)
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        await self.call(self.sdk.files.remove(path))
 
     async def watch(self, path: str, on_change: ChangeCallback) -> E2BWatch:
         base = path.rstrip("/")
-        try:
-            handle = await self.sdk.files.watch_dir(
-                path, lambda event: on_change(f"{base}/{event.name}"), recursive=True, timeout=0)
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        handle = await self.call(self.sdk.files.watch_dir(
+            path, lambda event: on_change(f"{base}/{event.name}"), recursive=True, timeout=0))
         return E2BWatch(handle)
 
     async def preview_url(self, port: int) -> str:
@@ -257,10 +228,7 @@ class E2BSandbox(Sandbox):
         return f"{preview_scheme(host)}://{host}"
 
     async def set_timeout(self, timeout_ms: int) -> None:
-        try:
-            await self.sdk.set_timeout(max(1, timeout_ms // 1000))
-        except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+        await self.call(self.sdk.set_timeout(max(1, timeout_ms // 1000)))
         self._expires_at = time.time() + timeout_ms / 1000
 
     async def is_alive(self) -> bool:
@@ -275,7 +243,7 @@ class E2BSandbox(Sandbox):
         except e2b.SandboxNotFoundException:
             pass  # already gone: the wanted state
         except Exception as exc:  # noqa: BLE001
-            raise await self.translate(exc) from None
+            raise self.translate(exc) from None
 
 
 @dataclass(frozen=True)
