@@ -6,6 +6,9 @@
 - A test that leaves asyncio tasks running once its fixtures are torn down fails; the tasks
   are cancelled then, so they never resume in the next test on deleted objects.
 - ``run_async`` drives a coroutine to completion from a synchronous test through qtbot.
+- hypothesis is imported up front: its pytest plugin otherwise imports (and compiles) it in
+  the terminal summary, after the Qt tests, where CPython 3.11.7 can fail with "AST
+  constructor recursion depth mismatch" and turn a green run red.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio  # noqa: E402
 from collections.abc import Awaitable, Callable, Iterator  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
 
+import hypothesis.internal.observability  # noqa: E402,F401  (see below)
 import PySide6  # noqa: E402,F401  (qasync picks its binding at import: PySide6 first)
 import pytest  # noqa: E402
 import qasync  # noqa: E402
