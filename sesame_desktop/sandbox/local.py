@@ -207,6 +207,7 @@ class LocalSandbox(Sandbox):
     kind = ProviderKind.LOCAL
 
     def __init__(self, workspace: Path, isolated: bool, envs: dict[str, str]) -> None:
+        """``workspace`` must exist and be a resolved path (the provider makes it so)."""
         self.id = workspace.name
         self.workspace = workspace
         self.home = workspace / "home"
@@ -221,6 +222,8 @@ class LocalSandbox(Sandbox):
     def host_path(self, path: str, *, follow_last: bool = True) -> Path:
         """The real path of a path as commands see it; never outside the workspace home.
 
+        It resolves links, so it touches the disk: call it on an executor (``_in_executor``).
+
         Args:
             follow_last: resolve a symbolic link in the last component too (not for remove
                 and rename, which act on the link itself).
@@ -234,7 +237,7 @@ class LocalSandbox(Sandbox):
             rel = pure.relative_to(prefix)
         except ValueError:
             raise UserFacingError(UserMessage("Path outside the session", f"{path} is not inside {prefix}.")) from None
-        home = self.home.resolve()
+        home = self.home
         candidate = home / rel
         resolved = candidate.resolve() if follow_last or candidate == home else candidate.parent.resolve() / candidate.name
         if resolved != home and home not in resolved.parents:
@@ -243,15 +246,15 @@ class LocalSandbox(Sandbox):
 
     def sandbox_path(self, host: Path) -> str:
         """The path commands see for a real path inside the workspace home."""
-        rel = host.relative_to(self.home.resolve()).as_posix()
+        rel = host.relative_to(self.home).as_posix()
         base = SANDBOX_HOME if self.isolated else str(self.home)
         return base if rel == "." else f"{base}/{rel}"
 
     # -- commands ---------------------------------------------------------------------------
 
-    def _argv(self, command: str, cwd: str) -> tuple[list[str], str | None]:
+    def _argv(self, command: str, cwd: str, host_cwd: Path) -> tuple[list[str], str | None]:
         if not self.isolated:
-            return ["bash", "-l", "-c", command], str(self.host_path(cwd))
+            return ["bash", "-l", "-c", command], str(host_cwd)
         argv = [
             shutil.which("bwrap") or "bwrap",
             "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
@@ -268,8 +271,13 @@ class LocalSandbox(Sandbox):
             raise UserFacingError(UserMessage("Session ended", "This session's sandbox is gone.",
                                               "Start a new session."))
         cwd = cwd or self.project_dir
-        self.host_path(cwd).mkdir(parents=True, exist_ok=True)
-        argv, host_cwd = self._argv(command, cwd)
+
+        def prepare(folder: str) -> Path:
+            target = self.host_path(folder)
+            target.mkdir(parents=True, exist_ok=True)
+            return target
+
+        argv, host_cwd = self._argv(command, cwd, await self._in_executor(lambda: prepare(cwd)))
         env = {**os.environ, **self._envs}
         if not self.isolated:
             env["HOME"] = str(self.home)
@@ -296,9 +304,9 @@ class LocalSandbox(Sandbox):
     # -- project ----------------------------------------------------------------------------
 
     async def get_project(self, source: Project, progress: ProgressCallback) -> UploadReport | None:
-        project = self.host_path(self.project_dir)
+        project = await self._in_executor(lambda: self.host_path(self.project_dir))
         if source is None:
-            project.mkdir(parents=True, exist_ok=True)
+            await self._in_executor(lambda: project.mkdir(parents=True, exist_ok=True))
             return None
         if isinstance(source, GitProject):
             await self._clone(source, progress)
@@ -310,7 +318,7 @@ class LocalSandbox(Sandbox):
     async def _clone(self, source: GitProject, progress: ProgressCallback) -> None:
         """Clone on this computer (outside the isolation, which hides the host's /tmp), so
         local paths and the user's own git credentials work as in a terminal."""
-        target = self.host_path(self.project_dir)
+        target = await self._in_executor(lambda: self.host_path(self.project_dir))
         argv = ["git", "clone", "--progress", *(["--branch", source.branch] if source.branch else []),
                 "--", source.url, str(target)]
         progress(f"Cloning {source.url}…")
@@ -363,12 +371,11 @@ class LocalSandbox(Sandbox):
         return await self._in_executor(scan)
 
     async def read_file(self, path: str) -> bytes:
-        return await self._in_executor(self.host_path(path).read_bytes)
+        return await self._in_executor(lambda: self.host_path(path).read_bytes())
 
     async def write_file(self, path: str, data: bytes) -> None:
-        target = self.host_path(path)
-
         def write() -> None:
+            target = self.host_path(path)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
 
@@ -381,13 +388,11 @@ class LocalSandbox(Sandbox):
             raise file_error(exc) from None
 
     async def make_dir(self, path: str) -> None:
-        target = self.host_path(path)
-        await self._in_executor(lambda: target.mkdir(parents=True, exist_ok=True))
+        await self._in_executor(lambda: self.host_path(path).mkdir(parents=True, exist_ok=True))
 
     async def rename(self, path: str, new_path: str) -> None:
-        source, target = self.host_path(path, follow_last=False), self.host_path(new_path, follow_last=False)
-
         def move() -> None:
+            source, target = self.host_path(path, follow_last=False), self.host_path(new_path, follow_last=False)
             if target.exists():
                 raise FileExistsError(errno.EEXIST, "File exists", str(target.name))
             source.rename(target)
@@ -395,9 +400,8 @@ class LocalSandbox(Sandbox):
         await self._in_executor(move)
 
     async def remove(self, path: str) -> None:
-        target = self.host_path(path, follow_last=False)
-
         def delete() -> None:
+            target = self.host_path(path, follow_last=False)
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
             else:
@@ -406,7 +410,7 @@ class LocalSandbox(Sandbox):
         await self._in_executor(delete)
 
     async def watch(self, path: str, on_change: ChangeCallback) -> LocalWatch:
-        return LocalWatch(self, self.host_path(path), on_change)
+        return LocalWatch(self, await self._in_executor(lambda: self.host_path(path)), on_change)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -450,11 +454,16 @@ class LocalProvider(SandboxProvider):
             self._isolate = await bubblewrap_works()
             if not self._isolate:
                 log.warning("bubblewrap is not available: local sessions run without isolation")
-        workspace = self.workspace_root / spec.session_id
+        folder = self.workspace_root / spec.session_id
+
+        def make_workspace() -> Path:
+            (folder / "home").mkdir(parents=True, exist_ok=True)
+            return folder.resolve()
+
         try:
-            (workspace / "home").mkdir(parents=True, exist_ok=True)
+            workspace = await asyncio.get_running_loop().run_in_executor(None, make_workspace)
         except OSError as exc:
             raise UserFacingError(UserMessage(
-                "Workspace not created", f"The folder {workspace} could not be created: {exc.strerror}.",
+                "Workspace not created", f"The folder {folder} could not be created: {exc.strerror}.",
                 "Check that the disk has space and the folder is writable.")) from None
         return LocalSandbox(workspace, self._isolate, dict(spec.envs))

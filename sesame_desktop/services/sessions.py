@@ -193,16 +193,12 @@ class SessionManager(QObject):
         if background:
             session.tasks.start(self._background(session, command))
             return
-        if session.foreground is not None or "foreground" in self._task_keys(session):
+        if session.foreground is not None or session.tasks.running("foreground"):
             raise UserFacingError(UserMessage(
                 "A command is still running",
                 f"\u201c{session.snapshot.running}\u201d is still running in the foreground.",
                 "Wait for it, stop it with Ctrl+C, or run the new command in the background."))
         session.tasks.start(self._foreground_then_idle(session, command), key="foreground")
-
-    @staticmethod
-    def _task_keys(session: _Session) -> set[str]:
-        return {t.get_name().rsplit(":", 1)[-1] for t in session.tasks.tasks}
 
     async def _foreground_then_idle(self, session: _Session, command: str) -> None:
         await self._foreground(session, command)

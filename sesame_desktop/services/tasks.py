@@ -32,6 +32,11 @@ class TaskGroupOwner:
     def tasks(self) -> frozenset[asyncio.Task[Any]]:
         return frozenset(self._tasks)
 
+    def running(self, key: str) -> bool:
+        """Whether the task started under ``key`` is still running."""
+        task = self._keyed.get(key)
+        return task is not None and not task.done()
+
     def start(self, coro: Coroutine[Any, Any, Any], *, key: str | None = None) -> asyncio.Task[Any]:
         if self._closed:
             coro.close()

@@ -212,7 +212,7 @@ class SettingsDialog(QDialog):
 
     @property
     def key_loading(self) -> bool:
-        return any(t.get_name().endswith("load-key") for t in self._tasks.tasks)
+        return self._tasks.running("load-key")
 
     # -- saving -----------------------------------------------------------------------------
 
