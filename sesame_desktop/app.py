@@ -36,6 +36,7 @@ import qasync  # after PySide6: qasync picks its Qt binding at import
 from sesame_desktop import APP_ID, APP_NAME, __version__
 from sesame_desktop.core.logs import setup_logging, teardown_logging
 from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.services.files import FileService
 from sesame_desktop.services.leftovers import LeftoverSandboxes
 from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.providers import Providers
@@ -83,8 +84,10 @@ class Application:
         providers = Providers(self.settings, paths.data_dir / "workspaces")
         self.sessions = SessionManager(providers, lambda: self.settings.config)
         self.leftovers = LeftoverSandboxes(providers, self.sessions)
+        self.files = FileService(self.sessions)
         self.ports = PortService(self.sessions)
-        self.window = MainWindow(self.settings, self.sessions, ports=self.ports, log_dir=paths.log_dir)
+        self.window = MainWindow(self.settings, self.sessions, files=self.files, ports=self.ports,
+                                 log_dir=paths.log_dir)
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
         self.leftovers.found.connect(lambda found: self.window.offer_to_end_leftovers(found, self.leftovers.end))
