@@ -226,7 +226,7 @@ async def run_smoke(app: Application) -> int:
     failed |= await _step("settings", Failed.INTERNAL, lambda: load_settings(app))
     failed |= await _step("keyring", Failed.KEYRING, keyring_round_trip)
     failed |= await _step("session", Failed.SESSION,
-                          lambda: run_local_command(app.paths.data_dir / "workspaces"))
+                          lambda: run_local_command(app.paths.workspaces_dir))
     try:
         await app.shutdown()
     except Exception as exc:  # noqa: BLE001 - every failure becomes a result line, not a traceback
