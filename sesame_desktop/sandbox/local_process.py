@@ -283,13 +283,13 @@ class LocalCommand(CommandHandle):
         returncode = self._transport.get_returncode()
         assert returncode is not None
         name = signal_name(returncode)
-        if self._stopped_as is not None and name is None and returncode != 0:
-            # Shells and bubblewrap report a child's death by signal N as 128 + N; Windows
-            # has no signals: what the app did ended it.
-            if returncode > 128 and not WINDOWS:
-                name = signal_name(128 - returncode)
-            if WINDOWS or name is None:
+        if self._stopped_as is not None and name is None:
+            # Windows has no signals: what the app did ended it. Shells and bubblewrap report
+            # a child's death by signal N as 128 + N. (Any other status is the command's own.)
+            if WINDOWS and returncode != 0:
                 name = self._stopped_as
+            elif 128 < returncode < 128 + 65:
+                name = signal_name(128 - returncode)
         return CommandResult(exit_code=None if name else returncode, signal_name=name,
                              duration_s=time.monotonic() - self._started)
 
