@@ -71,6 +71,52 @@ def _alive(proc: psutil.Process) -> bool:
         return False
 
 
+def parent_map() -> dict[int, int]:
+    """``{pid: parent pid}`` of every process of this computer (blocking).
+
+    psutil's own map (what ``Process.children`` reads each time) when this psutil has it,
+    else one pass over every process.
+    """
+    ppid_map = getattr(psutil, "_ppid_map", None)
+    if callable(ppid_map):
+        try:
+            return dict(ppid_map())
+        except (psutil.Error, OSError):
+            pass
+    parents: dict[int, int] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        ppid = proc.info.get("ppid")
+        if isinstance(ppid, int):
+            parents[proc.pid] = ppid
+    return parents
+
+
+def _descendants(proc: psutil.Process, parents: Mapping[int, int]) -> dict[int, psutil.Process]:
+    """Every live descendant of ``proc`` by ``parents``; a pid reused since is not one."""
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parents.items():
+        children.setdefault(ppid, []).append(pid)
+    try:
+        started = proc.create_time()
+    except psutil.Error:
+        return {}
+    found: dict[int, psutil.Process] = {}
+    stack = list(children.get(proc.pid, ()))
+    while stack:
+        pid = stack.pop()
+        if pid in found:
+            continue
+        try:
+            child = psutil.Process(pid)
+            if child.create_time() < started:  # an older process with a reused parent pid
+                continue
+        except psutil.Error:
+            continue
+        found[pid] = child
+        stack.extend(children.get(pid, ()))
+    return found
+
+
 class ProcessTree:
     """The processes of one command: its group leader's descendants and every one seen before.
 
@@ -86,24 +132,27 @@ class ProcessTree:
             self._root = None
         self._known: dict[int, psutil.Process] = {}
 
-    def members(self) -> list[psutil.Process]:
-        """The tree's live processes now, leader first (blocking: call on an executor)."""
+    def members(self, parents: Mapping[int, int] | None = None) -> list[psutil.Process]:
+        """The tree's live processes now, leader first (blocking: call on an executor).
+
+        Args:
+            parents: this computer's ``{pid: parent pid}`` (:func:`parent_map`), to share one
+                look at every process between several trees.
+        """
+        if parents is None:
+            parents = parent_map()
         found: dict[int, psutil.Process] = {}
         root = self._root
         if root is not None and _alive(root):
             found[root.pid] = root
-            try:
-                found.update((child.pid, child) for child in root.children(recursive=True))
-            except psutil.Error:
-                pass
+            found.update(_descendants(root, parents))
         with self._lock:
             for pid, proc in list(self._known.items()):
                 if pid in found:
                     continue
                 if _alive(proc):
                     found[pid] = proc
-                    with contextlib.suppress(psutil.Error):
-                        found.update((child.pid, child) for child in proc.children(recursive=True))
+                    found.update(_descendants(proc, parents))
                 else:
                     del self._known[pid]
             self._known.update(found)

@@ -37,7 +37,7 @@ from sesame_desktop.core.ports import owned_listening_ports, parse_proc_net_tcp,
 from sesame_desktop.sandbox.base import Sandbox
 from sesame_desktop.sandbox.e2b_provider import E2BSandbox
 from sesame_desktop.sandbox.local import LocalSandbox
-from sesame_desktop.sandbox.local_process import ProcessTree
+from sesame_desktop.sandbox.local_process import ProcessTree, parent_map
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +119,10 @@ def parse_scan_output(text: str) -> set[int]:
 
 def tree_listening_ports(trees: Iterable[ProcessTree]) -> set[int]:
     """Ports that the processes of ``trees`` listen on (blocking: run it in an executor)."""
+    parents = parent_map()  # one look at every process for all the session's commands
     procs: dict[int, psutil.Process] = {}
     for tree in trees:
-        procs.update((p.pid, p) for p in tree.members())
+        procs.update((p.pid, p) for p in tree.members(parents))
     return process_listening_ports(procs.values())
 
 

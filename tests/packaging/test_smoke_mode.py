@@ -98,7 +98,7 @@ def test_the_flag_is_documented_in_help():
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX shells; the Windows runner smoke-tests PowerShell")
-def test_the_local_step_needs_neither_bash_nor_bubblewrap(tmp_path: Path):
+def test_posix_the_local_step_needs_neither_bash_nor_bubblewrap(tmp_path: Path):
     """A system with only ``sh`` on PATH (no bash, no bwrap): the local step still passes."""
     import shutil
 
