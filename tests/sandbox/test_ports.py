@@ -106,14 +106,15 @@ def start_tree(script: str) -> tuple[subprocess.Popen, int]:
     return cmd, int(cmd.stdout.readline())
 
 
-def test_tree_scan_follows_the_command_tree(qtbot, outside_listener):
+@pytest.mark.parametrize("kernel_table", [None, False], ids=["netlink", "psutil"])
+def test_tree_scan_follows_the_command_tree(qtbot, outside_listener, kernel_table):
     port = free_port()
     # A grandchild in a session of its own: still a descendant of the command.
     cmd, server = start_tree(f"setsid python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & "
                              "echo $!; wait")
     try:
         tree = ProcessTree(cmd.pid)
-        qtbot.waitUntil(lambda: tree_listening_ports([tree]) == {port})
+        qtbot.waitUntil(lambda: tree_listening_ports([tree], kernel_table=kernel_table) == {port})
     finally:
         os.kill(server, 9)
         cmd.kill()
@@ -153,11 +154,12 @@ def test_the_in_sandbox_command_and_psutil_agree_on_a_socket(outside_listener):
     """Run here as root, the shell scan sees every process; psutil sees this process's socket."""
     out = subprocess.run(["bash", "-c", SCAN_COMMAND], capture_output=True, text=True, check=True).stdout
     assert outside_listener in parse_scan_output(out)
-    assert outside_listener in process_listening_ports([psutil.Process()])
-    with socket.socket(socket.AF_INET6) as v6:
-        v6.bind(("::1", 0))
-        v6.listen()
-        assert v6.getsockname()[1] in process_listening_ports([psutil.Process()])
+    for kernel_table in (None, False):  # Linux's netlink table, and psutil's per-process lookup
+        assert outside_listener in process_listening_ports([psutil.Process()], kernel_table=kernel_table)
+        with socket.socket(socket.AF_INET6) as v6:
+            v6.bind(("::1", 0))
+            v6.listen()
+            assert v6.getsockname()[1] in process_listening_ports([psutil.Process()], kernel_table=kernel_table)
 
 
 def test_scan_output_without_owners_or_with_envd():
