@@ -16,7 +16,6 @@ from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.file_tree import FileEntry
 from sesame_desktop.core.sessions import Project
 
-
 PROJECT_DIR = "/home/user/project"
 INTERRUPT_GRACE_S = 3.0
 """How long an interrupted command has to end before it is killed."""

@@ -119,8 +119,12 @@ def human_homes() -> list[str]:
 
 def host_folders_to_hide(app_folders: Sequence[str]) -> list[str]:
     """:func:`folders_to_hide` for this computer and user (reads the disk: call on an executor)."""
-    return folders_to_hide(home=os.path.expanduser("~"), runtime_dir=os.environ.get("XDG_RUNTIME_DIR"),
-                           user_homes=human_homes(), app_folders=app_folders)
+    def real(path: str | None) -> str | None:
+        return os.path.realpath(path) if path and os.path.isabs(path) else path  # bwrap mounts on real paths
+
+    return folders_to_hide(home=real(os.path.expanduser("~")), runtime_dir=real(os.environ.get("XDG_RUNTIME_DIR")),
+                           user_homes=[h for h in map(real, human_homes()) if h],
+                           app_folders=[f for f in map(real, app_folders) if f])
 
 
 def bwrap_argv(bwrap: str, *, home: str, cwd: str, hidden: Sequence[str], command: Sequence[str]) -> list[str]:

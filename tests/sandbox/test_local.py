@@ -11,13 +11,12 @@ import time
 from pathlib import Path
 
 import psutil
-
 import pytest
 
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.sessions import FolderProject, GitProject
-from sesame_desktop.sandbox.base import PROJECT_DIR, SandboxSpec
 from sesame_desktop.core.shells import system_shell
+from sesame_desktop.sandbox.base import PROJECT_DIR, SandboxSpec
 from sesame_desktop.sandbox.local import LocalProvider, bubblewrap_works
 from tests.sandbox.output import Output
 
