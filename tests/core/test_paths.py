@@ -56,6 +56,7 @@ def test_downloads_are_offered_in_the_downloads_folder(monkeypatch, tmp_path):
     downloads = tmp_path / "Downloads"
     monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(downloads))
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))  # the home on Windows
     dirs = Unix(APP_ID, appauthor=False)
     assert default_download_dir(dirs) == tmp_path  # no such folder yet: the home
     downloads.mkdir()
