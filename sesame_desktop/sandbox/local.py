@@ -179,6 +179,7 @@ class LocalSandbox(Sandbox):
         shell_argv = self.shell.argv(command)
         if self.isolated:
             env = command_environment(os.environ, self._envs, SANDBOX_HOME)
+            env.pop("TMPDIR", None)  # the host's temp folder is not there: /tmp is the sandbox's own
             argv = bwrap_argv(shutil.which("bwrap") or "bwrap", home=str(self.home), cwd=cwd,
                               hidden=self._hidden, command=[self.shell.name, *shell_argv[1:]])
             start_dir = None

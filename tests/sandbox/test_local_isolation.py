@@ -72,6 +72,7 @@ def isolate(request, run_async):
 def test_the_app_environment_does_not_reach_commands(isolate, tmp_path, run_async, monkeypatch):
     monkeypatch.setenv("E2B_API_KEY", FAKE_KEY)
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nowhere/bus")
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # hidden in the sandbox: temp files go to its own /tmp
     box = run_async(LocalProvider(tmp_path / "ws", isolate=isolate).create(
         SandboxSpec("s1", "t", envs={"SESSION_VAR": "mine"})))
     try:
@@ -84,6 +85,8 @@ def test_the_app_environment_does_not_reach_commands(isolate, tmp_path, run_asyn
         assert FAKE_KEY.encode() not in out
         assert "E2B_API_KEY" not in names and "DBUS_SESSION_BUS_ADDRESS" not in names
         assert "SESSION_VAR" in names and "PATH" in names
+        if os.name != "nt":
+            assert run(run_async, box, "mktemp >/dev/null && echo made").out == b"made\n"
         if isolate:  # nor from the app's process: it is not in the command's process view
             found = run(run_async, box, f"grep -l {FAKE_KEY} /proc/[0-9]*/environ 2>/dev/null; echo done").out
             assert found == b"done\n"
