@@ -331,7 +331,13 @@ class LocalSandbox(Sandbox):
             await asyncio.gather(*(c.wait() for c in commands), return_exceptions=True)
         # Processes that outlived their command (a daemon seen by a port scan) end too.
         trees = [c.tree for c in commands]
-        await asyncio.get_running_loop().run_in_executor(None, lambda: [t.send(KILL_SIGNAL) for t in trees])
+
+        def end_leftovers() -> None:
+            for tree in trees:
+                tree.send(KILL_SIGNAL)
+                tree.close()
+
+        await asyncio.get_running_loop().run_in_executor(None, end_leftovers)
 
 
 def clone_environment() -> dict[str, str]:

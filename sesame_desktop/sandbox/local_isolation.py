@@ -110,10 +110,10 @@ def folders_to_hide(*, home: str | None, runtime_dir: str | None, user_homes: It
 
 def human_homes() -> list[str]:
     """Home folders of root and of the computer's people (uid 1000 and up), from the user database."""
-    try:
-        import pwd
-    except ImportError:  # Windows
+    if sys.platform == "win32":
         return []
+    import pwd
+
     return [entry.pw_dir for entry in pwd.getpwall() if entry.pw_uid == 0 or 1000 <= entry.pw_uid < 65534]
 
 

@@ -14,7 +14,8 @@ died is still the command's once a scan has seen it. Ending a command:
   whole tree, then SIGTERM, then SIGKILL, each after a grace period in which the tree did not
   end; on Windows, where a console-less app cannot send Ctrl+C to another console, the tree
   is terminated (``TerminateProcess``) at once;
-- :meth:`LocalCommand.kill` (and the time limit): SIGKILL, or ``TerminateProcess``, at once.
+- :meth:`LocalCommand.kill` (and the time limit): SIGKILL, or on Windows the command's job
+  object (:mod:`.windows_job`: the tree, orphans included) and ``TerminateProcess``, at once.
 
 psutil is the cross-platform part (children, liveness, termination on Windows); it is used
 in executor threads, since it reads ``/proc`` or asks the kernel for every process.
@@ -28,6 +29,7 @@ import functools
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -36,6 +38,7 @@ import psutil
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.sandbox.base import CommandHandle, CommandResult, OutputCallback
+from sesame_desktop.sandbox.windows_job import Job, make_job
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +126,10 @@ class ProcessTree:
     Thread-safe: scans run on executor threads while the event loop ends commands.
     """
 
-    def __init__(self, root_pid: int) -> None:
+    def __init__(self, root_pid: int, job: Job | None = None) -> None:
+        """``job``: the Windows job object holding the tree, when one could be made."""
         self.root_pid = root_pid
+        self.job = job
         self._lock = threading.Lock()
         try:
             self._root: psutil.Process | None = psutil.Process(root_pid)
@@ -175,16 +180,35 @@ class ProcessTree:
         members = self.members()
         if spare_leader:
             members = [p for p in members if p.pid != self.root_pid]
-        elif not WINDOWS:
-            with contextlib.suppress(OSError):
-                os.killpg(self.root_pid, sig)  # the group, including members psutil cannot see
+        else:
+            self._signal_group(sig)
         for proc in reversed(members):  # children before parents: none respawns a killed child
-            with contextlib.suppress(psutil.Error):
-                if WINDOWS:
-                    proc.kill()
-                else:
-                    proc.send_signal(sig)
+            self._signal(proc, sig)
         return members
+
+    def _signal_group(self, sig: int) -> None:
+        """The group (POSIX: including members psutil cannot see), or the job (Windows)."""
+        if sys.platform != "win32":
+            with contextlib.suppress(OSError):
+                os.killpg(self.root_pid, sig)
+        elif self.job is not None:
+            try:
+                self.job.terminate()
+            except OSError as exc:
+                log.info("the job of process %d could not be ended (%s); ending its tree", self.root_pid, exc)
+
+    @staticmethod
+    def _signal(proc: psutil.Process, sig: int) -> None:
+        with contextlib.suppress(psutil.Error):
+            if WINDOWS:
+                proc.kill()
+            else:
+                proc.send_signal(sig)
+
+    def close(self) -> None:
+        """Let go of the Windows job (what still runs in it ends)."""
+        if self.job is not None:
+            self.job.close()
 
     def signal_until_gone(self, sig: int, timeout_s: float, *, spare_leader: bool = False) -> bool:
         """Send ``sig`` to the tree, and to every process that joins it, until none is left.
@@ -193,20 +217,15 @@ class ProcessTree:
         """
         deadline = time.monotonic() + timeout_s
         signalled: set[int] = set()
-        if not spare_leader and not WINDOWS:
-            with contextlib.suppress(OSError):
-                os.killpg(self.root_pid, sig)
+        if not spare_leader:
+            self._signal_group(sig)
         while True:
             members = self.members()
             for proc in reversed(members):
                 if proc.pid in signalled or (spare_leader and proc.pid == self.root_pid):
                     continue
                 signalled.add(proc.pid)
-                with contextlib.suppress(psutil.Error):
-                    if WINDOWS:
-                        proc.kill()
-                    else:
-                        proc.send_signal(sig)
+                self._signal(proc, sig)
             if not members:
                 return True
             if time.monotonic() >= deadline:
@@ -269,7 +288,7 @@ class LocalCommand(CommandHandle):
         """
         self.pid = transport.get_pid()
         self._wrapped = wrapped
-        self.tree = ProcessTree(self.pid)
+        self.tree = ProcessTree(self.pid, make_job(self.pid))
         self._transport = transport
         self._protocol = protocol
         self._started = time.monotonic()
@@ -384,15 +403,10 @@ class LocalCommand(CommandHandle):
         """Synchronous kill for the time limit and shut-down paths that cannot await.
 
         The tree is listed and killed on an executor (listing it first: a child whose parent
-        died is no longer anyone's descendant); where the executor is gone, the group
-        (POSIX) or the leader (Windows) is killed here.
+        died is no longer anyone's descendant); where the executor is gone, here.
         """
         self._stopped_as = self._stopped_as or "killed"
         try:
             asyncio.get_running_loop().run_in_executor(None, self.tree.send, KILL_SIGNAL)
-        except RuntimeError:  # the executor has shut down
-            with contextlib.suppress(OSError):
-                if WINDOWS:
-                    self._transport.kill()
-                else:
-                    os.killpg(self.pid, KILL_SIGNAL)
+        except RuntimeError:  # the executor has shut down: the app is going
+            self.tree.send(KILL_SIGNAL)

@@ -169,6 +169,8 @@ def process_listening_ports(procs: Iterable[psutil.Process], *, kernel_table: bo
 
 def _sock_diag(family: int) -> list[ListeningSocket]:
     """The listening TCP sockets of ``family`` in this network namespace (Linux netlink)."""
+    if not sys.platform.startswith("linux"):
+        raise OSError("netlink exists on Linux only")
     with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG) as nl:
         nl.settimeout(2.0)
         nl.sendall(inet_diag_request(family))

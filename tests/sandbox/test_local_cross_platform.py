@@ -105,3 +105,28 @@ def test_cross_platform_ports_of_the_session_only(box, run_async):
         assert found == {port}
         run_async(handle.kill(), timeout=30)
         assert run_async(listening_ports(box)) == set()
+
+
+def test_cross_platform_job_objects_only_on_windows(box, run_async):
+    output = Output()
+    handle = run_async(box.start(f"{PY} -c \"print('hi')\"", on_stdout=output.on_out, on_stderr=output.on_err))
+    assert (handle.tree.job is not None) is (os.name == "nt")
+    run_async(handle.wait(), timeout=30)
+
+
+ORPHAN_MAKER = (f"{PY} -c \"import subprocess, sys; c = subprocess.Popen([sys.executable, '-c', "
+                "'import time; time.sleep(300)']); print(c.pid, flush=True)\"")
+"""Starts a grandchild and exits at once: the grandchild is nobody's descendant any more."""
+
+
+@pytest.mark.skipif(os.name != "nt", reason="runs on the Windows runner only (job objects)")
+def test_windows_only_an_orphan_ends_with_the_session_through_the_job(tmp_path, run_async):
+    sandbox = run_async(LocalProvider(tmp_path / "ws", isolate=False).create(SandboxSpec("j", "j")))
+    run_async(sandbox.get_project(None, lambda _m: None))
+    output = Output()
+    result = run_async(sandbox.run(ORPHAN_MAKER, on_stdout=output.on_out, on_stderr=output.on_err), timeout=60)
+    assert result.ok, output.err
+    orphan = psutil.Process(int(output.out.strip()))
+    assert orphan.is_running()  # the command ended; its orphan did not
+    run_async(sandbox.kill(), timeout=30)
+    until(run_async, lambda: gone(orphan))
