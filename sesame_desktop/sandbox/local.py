@@ -193,13 +193,13 @@ class LocalSandbox(Sandbox):
             raise UserFacingError(UserMessage(
                 "Command not started", f"The command could not start: {exc.strerror or exc}.",
                 f"Check that {self.shell.name} is installed.")) from None
-        self._commands = {c for c in self._commands if c.running}
+        self._commands = {c for c in self._commands if c.outlives_its_end()}
         self._commands.add(handle)
         return handle
 
     def process_trees(self) -> list[ProcessTree]:
         """The process trees of the session's commands (each command leads one)."""
-        self._commands = {c for c in self._commands if c.running or c.tree.has_known()}
+        self._commands = {c for c in self._commands if c.outlives_its_end()}
         return [c.tree for c in self._commands]
 
     # -- project ----------------------------------------------------------------------------

@@ -329,6 +329,11 @@ class LocalCommand(CommandHandle):
     def running(self) -> bool:
         return self._transport.get_returncode() is None
 
+    def outlives_its_end(self) -> bool:
+        """Whether the session must still end something of this command: it runs, a scan
+        saw processes of its tree, or (Windows) its job may hold an orphan."""
+        return self.running or self.tree.has_known() or self.tree.job is not None
+
     async def wait(self) -> CommandResult:
         if self._result is None:
             if self._ending is None:
