@@ -140,12 +140,8 @@ class LocalSandbox(Sandbox):
             UserFacingError: the path points outside the session's folder.
         """
         prefix = SANDBOX_HOME if self.isolated else self.home.as_posix()
-        if os.name == "nt":  # the paths shown are C:/Users/…, and a pasted one may use backslashes
-            path = path.replace("\\", "/")
-        absolute = path.startswith("/") or PureWindowsPath(path).is_absolute()
-        pure = PurePosixPath(path if absolute else f"{self.project_dir}/{path}")
         try:
-            rel = pure.relative_to(prefix)
+            rel = relative_to_home(path, prefix, self.project_dir, windows=os.name == "nt")
         except ValueError:
             raise UserFacingError(UserMessage("Path outside the session", f"{path} is not inside {prefix}.")) from None
         home = self.home
@@ -338,6 +334,20 @@ class LocalSandbox(Sandbox):
                 tree.close()
 
         await asyncio.get_running_loop().run_in_executor(None, end_leftovers)
+
+
+def relative_to_home(path: str, home: str, project_dir: str, *, windows: bool) -> PurePosixPath:
+    """``path`` as commands see it, relative to their ``home`` (relative paths start in
+    ``project_dir``). On Windows the paths shown are ``C:/Users/…``, and one typed or pasted
+    may use backslashes.
+
+    Raises:
+        ValueError: ``path`` is not inside ``home``.
+    """
+    if windows:
+        path = path.replace("\\", "/")
+    absolute = path.startswith("/") or PureWindowsPath(path).is_absolute()
+    return PurePosixPath(path if absolute else f"{project_dir}/{path}").relative_to(home)
 
 
 def clone_environment() -> dict[str, str]:

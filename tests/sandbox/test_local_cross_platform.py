@@ -130,3 +130,20 @@ def test_windows_only_an_orphan_ends_with_the_session_through_the_job(tmp_path, 
     assert orphan.is_running()  # the command ended; its orphan did not
     run_async(sandbox.kill(), timeout=30)
     until(run_async, lambda: gone(orphan))
+
+
+@pytest.mark.parametrize(("path", "rel"), [
+    ("C:/ws/s1/home/project/a.txt", "project/a.txt"),
+    ("C:\\ws\\s1\\home\\project\\b c.txt", "project/b c.txt"),  # typed or pasted the Windows way
+    ("src/main.py", "project/src/main.py"),
+    ("C:/ws/s1/home", "."),
+    ("D:/elsewhere/x", None), ("C:/ws/s1/homework/x", None), ("/etc/passwd", None),
+])
+def test_cross_platform_windows_paths_of_a_session(path, rel):
+    from sesame_desktop.sandbox.local import relative_to_home
+
+    if rel is None:
+        with pytest.raises(ValueError):
+            relative_to_home(path, "C:/ws/s1/home", "C:/ws/s1/home/project", windows=True)
+    else:
+        assert relative_to_home(path, "C:/ws/s1/home", "C:/ws/s1/home/project", windows=True).as_posix() == rel
