@@ -27,6 +27,7 @@ from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.ui.file_tree_model import FileTreeModel
 from sesame_desktop.ui.file_viewer import FileViewer
+from sesame_desktop.ui.messages import plain_box, set_informative
 
 log = logging.getLogger(__name__)
 
@@ -275,11 +276,11 @@ class FilePanel(QWidget):
         entry, session_id = self.selected_entry(), self._session_id
         if entry is None or session_id is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete", f"Delete \u201c{entry.name}\u201d?",
-                          QMessageBox.StandardButton.Cancel, self)
+        box = plain_box(QMessageBox.Icon.Warning, "Delete", f"Delete \u201c{entry.name}\u201d?",
+                        QMessageBox.StandardButton.Cancel, self)
         delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setInformativeText("The folder and everything in it is deleted in the sandbox." if entry.is_dir
-                               else "The file is deleted in the sandbox.")
+        set_informative(box, "The folder and everything in it is deleted in the sandbox." if entry.is_dir
+                        else "The file is deleted in the sandbox.")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.buttonClicked.connect(lambda button: button is delete and self._run(
             self._files.remove(session_id, entry.path), f"Deleted {entry.name}"))
