@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sesame_desktop.core.jsonfile import MAX_CONFIG_BYTES, FileTooLarge, NotARegularFile, read_regular_file
 from sesame_desktop.core.secret import Secret
 
 ENV_PROVIDER = "SANDBOX_PROVIDER"
@@ -311,11 +312,16 @@ def load_config_file(path: Path) -> PartialConfig:
         ConfigError: the file exists but cannot be read or parsed.
     """
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         return PartialConfig(origin=Origin(OriginKind.CONFIG_FILE, str(path)))
     except IsADirectoryError:
         raise ConfigError(str(path), "is a folder, not a file") from None
+    except NotARegularFile as exc:
+        raise ConfigError(str(path), f"is {exc.kind}, not a regular file; it is not read") from None
+    except FileTooLarge:
+        raise ConfigError(str(path), f"is larger than {MAX_CONFIG_BYTES // 1024} KB; a config file is a few lines"
+                          ) from None
     except PermissionError:
         raise ConfigError(str(path), "cannot be read: permission denied") from None
     except OSError as exc:
