@@ -14,6 +14,7 @@ from sesame_desktop.core.config import (
     OriginKind,
     PartialConfig,
     Provider,
+    json_int,
     parse_provider,
     parse_template,
     parse_timeout_ms,
@@ -57,7 +58,7 @@ def load_settings(path: Path) -> tuple[AppSettings, tuple[ConfigProblem, ...]]:
     """Read the saved settings; a missing or broken file gives defaults and says why."""
     source = str(path)
     try:
-        data = json.loads(read_regular_file(path).decode("utf-8"))
+        data = json.loads(read_regular_file(path).decode("utf-8"), parse_int=json_int)
     except FileNotFoundError:
         return AppSettings(), ()
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
