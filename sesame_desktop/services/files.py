@@ -46,6 +46,10 @@ class TransferReport:
     refused: tuple[str, ...] = ()
 
 
+class TooLargeToView(UserFacingError):
+    """The file is larger than the viewer shows; it can still be downloaded."""
+
+
 def parent_of(path: str) -> str:
     return str(PurePosixPath(path).parent)
 
@@ -131,7 +135,7 @@ class FileService(QObject):
 
     async def read_for_view(self, session_id: str, path: str, size: int) -> bytes:
         if size > VIEW_LIMIT_BYTES:
-            raise UserFacingError(UserMessage("File too large to show",
+            raise TooLargeToView(UserMessage("File too large to show",
                                               f"The file is {size / 1_048_576:.1f} MB; the viewer shows up to "
                                               f"{VIEW_LIMIT_BYTES // 1_048_576} MB.", "Download it instead."))
         return await self._sandbox(session_id).read_file(path)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.file_tree import FileEntry
-from sesame_desktop.services.files import FileService, parent_of
+from sesame_desktop.services.files import FileService, TooLargeToView, parent_of
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.ui.file_tree_model import FileTreeModel
@@ -178,9 +178,7 @@ class FilePanel(QWidget):
         async def load() -> None:
             try:
                 data, refusal = await self._files.read_for_view(session_id, entry.path, entry.size), ""
-            except UserFacingError as exc:
-                if exc.message.title != "File too large to show":
-                    raise
+            except TooLargeToView as exc:
                 data, refusal = None, exc.message.explanation
             viewer = FileViewer(entry.path, data, refusal, self)
             viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -9,7 +9,7 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
-from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.errors import UserFacingError, UserMessage, caused_by_cancel
 from sesame_desktop.core.logs import scrub
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,9 @@ class MessageCenter(QObject):
         self.show_message(message, icon=QMessageBox.Icon.Information)
 
     def show_exception(self, exc: BaseException) -> None:
+        if caused_by_cancel(exc):  # a cancellation the app asked for is not an error
+            log.info("not shown: %s came from a cancellation", type(exc).__name__)
+            return
         if isinstance(exc, UserFacingError):
             self.show_message(exc.message)
         else:
