@@ -27,6 +27,7 @@ class FileEntry(NamedTuple):
     is_dir: bool
     size: int
     modified: float
+    is_link: bool = False  # a symbolic link (``is_dir`` then tells its target's kind)
 
 
 def sort_key(entry: FileEntry) -> tuple[int, str, str]:

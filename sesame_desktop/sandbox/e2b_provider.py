@@ -197,7 +197,8 @@ class E2BSandbox(Sandbox):
     async def list_dir(self, path: str) -> list[FileEntry]:
         entries = await self.call(self.sdk.files.list(path, depth=1))
         return [FileEntry(e.name, e.path, e.type == e2b.FileType.DIR, e.size,
-                          e.modified_time.timestamp() if e.modified_time else 0.0) for e in entries]
+                          e.modified_time.timestamp() if e.modified_time else 0.0,
+                          bool(getattr(e, "symlink_target", None))) for e in entries]
 
     async def read_file(self, path: str) -> bytes:
         return bytes(await self.call(self.sdk.files.read(path, format="bytes")))

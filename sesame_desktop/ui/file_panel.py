@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFileDialog,
     QHeaderView,
     QInputDialog,
@@ -22,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.file_tree import FileEntry
-from sesame_desktop.services.files import FileService, TooLargeToView, parent_of
+from sesame_desktop.services.files import Conflict, ConflictAnswer, FileService, TooLargeToView, parent_of
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.ui.file_tree_model import FileTreeModel
@@ -53,6 +55,7 @@ class FilePanel(QWidget):
         self.viewer: FileViewer | None = None
         self.prompt: QInputDialog | None = None
         self.confirmation: QMessageBox | None = None
+        self.conflict_box: QMessageBox | None = None
 
         self.tree = QTreeView()
         self.tree.setObjectName("fileTree")
@@ -208,15 +211,56 @@ class FilePanel(QWidget):
             return
 
         async def run() -> None:
-            report = await self._files.download(session_id, entry, destination, self.status.emit)
+            report = await self._files.download(session_id, entry, destination, self.status.emit,
+                                                ask=self.ask_conflict)
             if report.refused:
                 self.problem.emit(UserMessage(
                     "Some files were not downloaded",
                     "Their names would have put them outside the chosen folder:\n" + "\n".join(report.refused[:10]),
                     "Rename them in the sandbox and download again."))
-            self.status.emit(f"Downloaded {report.files} files ({report.bytes:,} bytes) to {destination}")
+            summary = f"Downloaded {report.files} files ({report.bytes:,} bytes) to {destination}"
+            if report.skipped:
+                summary += f"; skipped {len(report.skipped)}"
+                self.problem.emit(UserMessage(
+                    "Some items were skipped",
+                    f"{summary}. Skipped:\n" + "\n".join(report.skipped[:10])
+                    + (f"\n… and {len(report.skipped) - 10} more" if len(report.skipped) > 10 else ""),
+                    "Symbolic links are not followed; copy what they point to in the sandbox if you need it."))
+            self.status.emit(summary)
 
         self._run(run())
+
+    async def ask_conflict(self, target: Path) -> ConflictAnswer:
+        """Ask what to do with a download whose name exists in the destination."""
+        kind = "folder" if target.is_dir() else "file"
+        box = plain_box(QMessageBox.Icon.Question, "Already exists",
+                        f"A {kind} named \u201c{target.name}\u201d already exists in {target.parent}.",
+                        QMessageBox.StandardButton.NoButton, self)
+        set_informative(box, "Replace it with the downloaded one, keep both (the download gets a "
+                        "numbered name), or skip this one?")
+        buttons = {
+            box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole): Conflict.REPLACE,
+            box.addButton("Keep Both", QMessageBox.ButtonRole.AcceptRole): Conflict.KEEP_BOTH,
+            box.addButton("Skip", QMessageBox.ButtonRole.RejectRole): Conflict.SKIP,
+        }
+        box.setCheckBox(QCheckBox("Do this for every item that already exists", box))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        answered: asyncio.Future[ConflictAnswer] = asyncio.get_running_loop().create_future()
+
+        def on_finished(_result: int) -> None:
+            if not answered.done():
+                choice = buttons.get(box.clickedButton(), Conflict.SKIP)
+                answered.set_result(ConflictAnswer(choice, box.checkBox().isChecked()))
+
+        box.finished.connect(on_finished)
+        self.conflict_box = box
+        box.open()
+        try:
+            return await answered
+        finally:
+            self.conflict_box = None
+            if not answered.done():
+                box.close()
 
     def _upload_files(self) -> None:
         folder = self._target_folder()
