@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +157,7 @@ class EffectiveConfig:
 
     @property
     def timeout_s(self) -> int:
-        return max(1, self.timeout_ms.value // 1000)
+        return max(1, int(self.timeout_ms.value) // 1000)
 
 
 # -- validation of single values ------------------------------------------------------------
@@ -302,7 +302,7 @@ def parse_config_text(text: str | bytes, source: str) -> PartialConfig:
         problems.append(ConfigProblem(source, f"\"sandboxProvider\" must be an object, not {_kind(provider_section)}"))
         return PartialConfig(origin=origin, problems=tuple(problems))
 
-    def take(name: str, raw: object, key: str, parse) -> None:  # noqa: ANN001
+    def take(name: str, raw: object, key: str, parse: Callable[[object], object]) -> None:
         try:
             values[key] = parse(raw)
         except ValueError as exc:

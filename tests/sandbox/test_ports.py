@@ -115,6 +115,7 @@ def test_host_scan_follows_the_command_tree(by_children, qtbot, outside_listener
         os.kill(server, 9)
         cmd.kill()
         cmd.wait()
+        cmd.stdout.close()
 
 
 @pytest.mark.parametrize("by_children", [True, False], ids=["children", "stat"])
@@ -129,6 +130,7 @@ def test_an_orphan_of_a_running_command_is_found_by_its_group_only(by_children, 
         os.kill(server, 9)
         cmd.kill()
         cmd.wait()
+        cmd.stdout.close()
 
 
 def test_host_scan_of_no_groups_and_of_a_group_without_sockets(outside_listener):
