@@ -14,7 +14,7 @@ import os
 import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
@@ -84,7 +84,12 @@ class TooLargeToView(UserFacingError):
 
 
 def parent_of(path: str) -> str:
-    return str(PurePosixPath(path).parent)
+    """The folder of a sandbox path (string work only: a build may report 100,000 changes)."""
+    trimmed = path.rstrip("/")
+    if "/" not in trimmed:
+        return "." if trimmed else "/"
+    head = trimmed.rpartition("/")[0].rstrip("/")
+    return head or "/"
 
 
 class FileService(QObject):

@@ -20,6 +20,7 @@ import mimetypes
 import time
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from PySide6.QtCore import QMimeData, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QStandardItemModel
@@ -49,6 +50,10 @@ BATCH_BUDGET_S = 0.010  # time spent adding rows per turn of the event loop
 SYNC_PLAN_LIMIT = 4000  # entries; above it a refresh plan is worked out on an executor
 PLACEHOLDER = "Loading…"
 GREY = QColor("#80868b")
+
+
+def _entries(rows: list[tuple[Any, ...]]) -> list[FileEntry]:
+    return [FileEntry(*row) for row in rows]
 
 
 def human_size(size: int) -> str:
@@ -178,11 +183,11 @@ class FileTreeModel(QStandardItemModel):
             node.pending = list(listing.entries)
             self._start_showing(node)
             return
-        shown = node.shown_entries()
-        if len(shown) + len(listing.entries) <= SYNC_PLAN_LIMIT:
-            self._apply(node, *plan_refresh(shown, bool(node.pending), listing.entries))
+        rows = list(node.shown or ())  # a C-level copy; rows become entries off the GUI thread
+        if len(rows) + len(listing.entries) <= SYNC_PLAN_LIMIT:
+            self._apply(node, *plan_refresh(_entries(rows), bool(node.pending), listing.entries))
         else:  # a big folder: work out the changes off the GUI thread
-            self._tasks.start(self._plan_elsewhere(node, shown, listing), key=f"plan:{node.path}")
+            self._tasks.start(self._plan_elsewhere(node, rows, listing), key=f"plan:{node.path}")
 
     @Slot(str, tuple)
     def _on_service_folders_changed(self, session_id: str, folders: tuple) -> None:
@@ -266,16 +271,38 @@ class FileTreeModel(QStandardItemModel):
             self._show_batch(node)
         self.folder_shown.emit(node.path)
 
-    async def _plan_elsewhere(self, node: FileNode, shown: list[FileEntry], listing: Listing) -> None:
+    async def _plan_elsewhere(self, node: FileNode, rows: list[tuple[Any, ...]], listing: Listing) -> None:
         generation = node.generation
+        has_pending = bool(node.pending)
         ops, pending = await asyncio.get_running_loop().run_in_executor(
-            None, plan_refresh, shown, bool(node.pending), listing.entries)
+            None, lambda: plan_refresh(_entries(rows), has_pending, listing.entries))
         if node.generation != generation:  # rows changed meanwhile: the plan is stale
             self.refresh(node.path)
             return
-        self._apply(node, ops, pending)
+        if len(ops) <= SHOW_CHUNK:
+            self._apply(node, ops, pending)
+            return
+        # Many changes (a build wrote thousands of files): apply them a time budget at a time.
+        # Each operation keeps the node's rows and the model's in step, so a newer refresh
+        # that cancels this one plans from a consistent state.
+        done = 0
+        while done < len(ops):
+            if node.generation != generation:  # rows were shown meanwhile: plan again
+                self.refresh(node.path)
+                return
+            deadline = time.perf_counter() + BATCH_BUDGET_S
+            while done < len(ops):
+                end = min(done + SHOW_CHUNK, len(ops))
+                self._apply(node, ops[done:end], None)
+                done = end
+                if time.perf_counter() > deadline:
+                    break
+            generation = node.generation
+            await asyncio.sleep(0)
+        self._apply(node, [], pending)
 
-    def _apply(self, node: FileNode, ops: list[Operation], pending: list[FileEntry]) -> None:
+    def _apply(self, node: FileNode, ops: list[Operation], pending: list[FileEntry] | None) -> None:
+        """Apply row operations; ``pending`` (unless None) then replaces the entries not shown yet."""
         assert node.shown is not None
         folder = self._folder_index(node)
         for op in ops:
@@ -290,6 +317,8 @@ class FileTreeModel(QStandardItemModel):
             elif isinstance(op, Update):
                 node.update_row(op.row, op.entry)
                 self._set_size_and_time(folder, op.row, op.entry)
+        if pending is None:
+            return
         node.pending = pending
         if pending:
             self._tasks.start(self._show_rest(node), key=f"show:{node.path}")
