@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import heapq
 import logging
 import os
 import stat
@@ -19,7 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.file_tree import FileEntry, sort_entries
+from sesame_desktop.core.file_tree import FileEntry, sort_entries, sort_key
 from sesame_desktop.core.safe_paths import UnsafeName, safe_local_path
 from sesame_desktop.sandbox.base import Sandbox, Watch
 from sesame_desktop.services.sessions import SessionManager
@@ -83,6 +84,22 @@ class TooLargeToView(UserFacingError):
     """The file is larger than the viewer shows; it can still be downloaded."""
 
 
+SORT_RUN = 4096
+
+
+def sort_listing(entries: list[FileEntry]) -> list[FileEntry]:
+    """``sort_entries`` for a worker thread: sorted in runs, then merged.
+
+    ``list.sort`` holds the GIL for all its comparisons (about 85 ms for 100,000 entries),
+    which stalls the GUI thread as surely as sorting there; runs of a few thousand hold it a
+    few milliseconds each, and the merge hands it back between entries.
+    """
+    if len(entries) <= SORT_RUN:
+        return sort_entries(entries)
+    runs = [sort_entries(entries[i:i + SORT_RUN]) for i in range(0, len(entries), SORT_RUN)]
+    return list(heapq.merge(*runs, key=sort_key))
+
+
 def parent_of(path: str) -> str:
     """The folder of a sandbox path (string work only: a build may report 100,000 changes)."""
     trimmed = path.rstrip("/")
@@ -128,7 +145,7 @@ class FileService(QObject):
     async def _list(self, session_id: str, path: str) -> None:
         try:
             entries = await self._sandbox(session_id).list_dir(path)
-            ordered = await asyncio.get_running_loop().run_in_executor(None, sort_entries, entries)
+            ordered = await asyncio.get_running_loop().run_in_executor(None, sort_listing, entries)
             self.listed.emit(Listing(session_id, path, tuple(ordered)))
         except UserFacingError as exc:
             self.listed.emit(Listing(session_id, path, error=exc.message))

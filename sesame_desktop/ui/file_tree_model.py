@@ -69,20 +69,25 @@ def human_size(size: int) -> str:
 
 class _Fill:
     """Rows already added to the model whose cells are still to be set: the node's pending
-    entries, taken in order (the node's rows grow as the cells are set)."""
+    entries, taken in order (the node's rows grow a thousand at a time, ahead of the cells)."""
 
     def __init__(self, node: FileNode, first_row: int) -> None:
         self.node = node
         self.row = first_row
+        self._taken: list[FileEntry] = []
+        self._next = 0
 
     @property
     def done(self) -> bool:
-        return not self.node.pending
+        return self._next >= len(self._taken) and not self.node.pending
 
     def take(self, limit: int) -> list[tuple[int, FileEntry]]:
-        batch = self.node.take_batch(limit)
-        rows = [(self.row + k, entry) for k, entry in enumerate(batch)]
-        self.row += len(batch)
+        if self._next >= len(self._taken):
+            self._taken, self._next = self.node.take_batch(), 0
+        end = min(self._next + limit, len(self._taken))
+        rows = [(self.row + k - self._next, self._taken[k]) for k in range(self._next, end)]
+        self.row += end - self._next
+        self._next = end
         return rows
 
 
