@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.file_tree import FileEntry, sort_entries, sort_key
 from sesame_desktop.core.safe_paths import UnsafeName, safe_local_path
+from sesame_desktop.core.sessions import SessionState
 from sesame_desktop.sandbox.base import Sandbox, Watch
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
@@ -148,7 +149,17 @@ class FileService(QObject):
             ordered = await asyncio.get_running_loop().run_in_executor(None, sort_listing, entries)
             self.listed.emit(Listing(session_id, path, tuple(ordered)))
         except UserFacingError as exc:
+            if self._ending(session_id):  # the sandbox went because the user ended the session
+                log.info("listing %s of ending session %s: %s", path, session_id, exc.message.title)
+                return
             self.listed.emit(Listing(session_id, path, error=exc.message))
+
+    def _ending(self, session_id: str) -> bool:
+        try:
+            state = self._manager.snapshot(session_id).state
+        except KeyError:
+            return True
+        return state in (SessionState.ENDING, SessionState.ENDED)
 
     # -- watching ---------------------------------------------------------------------------
 
