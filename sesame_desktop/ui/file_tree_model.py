@@ -40,6 +40,7 @@ from sesame_desktop.core.file_tree import (
 )
 from sesame_desktop.services.files import FileService, Listing
 from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.ui.messages import plain_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -242,7 +243,7 @@ class FileTreeModel(QStandardItemModel):
         cells = {
             Qt.ItemDataRole.DisplayRole: entry.name,
             Qt.ItemDataRole.DecorationRole: self._icons.for_entry(entry),
-            Qt.ItemDataRole.ToolTipRole: entry.path,
+            Qt.ItemDataRole.ToolTipRole: plain_tooltip(entry.path),
             PathRole: entry.path,
             IsDirRole: entry.is_dir,
         }

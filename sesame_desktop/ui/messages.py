@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import traceback
 from types import TracebackType
@@ -50,6 +51,13 @@ def set_informative(box: QMessageBox, text: str) -> None:
 def _no_links(box: QMessageBox) -> None:
     for label in box.findChildren(QLabel):
         label.setOpenExternalLinks(False)
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` as it is (Qt takes a tooltip with a tag in it for rich text)."""
+    if "<" not in text and "&" not in text:
+        return text
+    return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
 
 
 def plain_title(text: str) -> str:

@@ -82,3 +82,17 @@ def test_message_boxes_show_remote_text_as_plain_text(make_window, qtbot):
     assert_plain(box, HOSTILE_TEXT)
     assert box.detailedText() == HOSTILE_TEXT
     box.close()
+
+
+def test_tooltips_show_hostile_names_as_text(make_window, qtbot, hostile_git_url):
+    from PySide6.QtCore import Qt as _Qt
+    from PySide6.QtGui import QTextDocument
+
+    window = make_window()
+    session_id = start_session(window, qtbot, url=hostile_git_url)
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.FAILED, timeout=30_000)
+    tip = window.session_model.data(window.session_model.index(0), _Qt.ItemDataRole.ToolTipRole)
+    document = QTextDocument()
+    document.setHtml(tip)  # what Qt does with a tooltip it takes for rich text
+    assert "<a href=javascript:alert(1)>" in document.toPlainText()
+    assert "<img" not in document.toHtml().replace("&lt;img", "")
