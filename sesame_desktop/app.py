@@ -102,10 +102,10 @@ class Application:
 
     async def run(self, *, quit_after_start: bool = False) -> int:
         self.window.show()
-        await self.settings.load()
-        self.window.show_welcome_if_new()
-        self.leftovers.check()
-        log.info("%s %s started", APP_NAME, __version__)
+        if await self._load_unless_quit():
+            self.window.show_welcome_if_new()
+            self.leftovers.check()
+            log.info("%s %s started", APP_NAME, __version__)
         if quit_after_start:
             self._quit.set()
         while True:
@@ -115,6 +115,22 @@ class Application:
                 break
         await self.shutdown()
         return 0
+
+    async def _load_unless_quit(self) -> bool:
+        """Load the settings; a quit asked for meanwhile (a keyring that never answers) wins."""
+        load = asyncio.ensure_future(self.settings.load())
+        quit_asked = asyncio.ensure_future(self._quit.wait())
+        try:
+            await asyncio.wait({load, quit_asked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            quit_asked.cancel()
+        if load.done():
+            load.result()
+            return True
+        log.info("quit before the settings finished loading")
+        load.cancel()
+        await asyncio.wait({load})
+        return False
 
     async def shutdown(self) -> None:
         """End open sessions and close the window, within a time limit."""

@@ -38,7 +38,7 @@ from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.ui.file_panel import FilePanel
-from sesame_desktop.ui.messages import MessageCenter
+from sesame_desktop.ui.messages import MessageCenter, plain_box, plain_label, set_informative
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
 from sesame_desktop.ui.ports_view import PortNotice, PortsView
 from sesame_desktop.ui.session_list import SessionListModel
@@ -87,7 +87,8 @@ def titled(title: str, widget: QWidget) -> QWidget:
     layout = QVBoxLayout(pane)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.setSpacing(4)
-    label = QLabel(f"<b>{title}</b>")
+    label = plain_label(title)
+    label.setStyleSheet("font-weight: bold;")
     label.setContentsMargins(2, 0, 0, 0)
     layout.addWidget(label)
     layout.addWidget(widget, 1)
@@ -277,9 +278,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _build_status_bar(self) -> None:
-        self.provider_label = QLabel()
+        self.provider_label = plain_label()
         self.provider_label.setObjectName("providerLabel")
-        self.key_label = QLabel()
+        self.key_label = plain_label()
         self.key_label.setObjectName("keyLabel")
         for label in (self.provider_label, self.key_label):
             label.setContentsMargins(8, 0, 8, 0)
@@ -324,10 +325,10 @@ class MainWindow(QMainWindow):
         """Tell about sandboxes an earlier run left running; ``end(sandboxes)`` stops them."""
         names = ", ".join(s.name or s.sandbox_id for s in sandboxes[:5]) + ("…" if len(sandboxes) > 5 else "")
         count = len(sandboxes)
-        box = QMessageBox(QMessageBox.Icon.Question, "Sandboxes still running",
-                          f"{count} E2B sandbox{'es' if count > 1 else ''} from an earlier run "
-                          f"{'are' if count > 1 else 'is'} still running.", QMessageBox.StandardButton.NoButton, self)
-        box.setInformativeText(f"They use your E2B account until their lifetime ends: {names}.")
+        box = plain_box(QMessageBox.Icon.Question, "Sandboxes still running",
+                        f"{count} E2B sandbox{'es' if count > 1 else ''} from an earlier run "
+                        f"{'are' if count > 1 else 'is'} still running.", QMessageBox.StandardButton.NoButton, self)
+        set_informative(box, f"They use your E2B account until their lifetime ends: {names}.")
         end_button = box.addButton("End Them", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
         box.setWindowModality(Qt.WindowModality.NonModal)
@@ -342,12 +343,12 @@ class MainWindow(QMainWindow):
         open_sessions = self._sessions.open_sessions()
         if not open_sessions:
             return True
-        box = QMessageBox(QMessageBox.Icon.Question, "Quit Sesame Desktop",
-                          f"End {len(open_sessions)} running session{'s' if len(open_sessions) > 1 else ''} and quit?",
-                          QMessageBox.StandardButton.Cancel, self)
+        box = plain_box(QMessageBox.Icon.Question, "Quit Sesame Desktop",
+                        f"End {len(open_sessions)} running session{'s' if len(open_sessions) > 1 else ''} and quit?",
+                        QMessageBox.StandardButton.Cancel, self)
         quit_button = box.addButton("End Sessions and Quit", QMessageBox.ButtonRole.DestructiveRole)
-        box.setInformativeText("Their sandboxes are stopped: " + ", ".join(s.name for s in open_sessions[:5])
-                               + ("…" if len(open_sessions) > 5 else ""))
+        set_informative(box, "Their sandboxes are stopped: " + ", ".join(s.name for s in open_sessions[:5])
+                        + ("…" if len(open_sessions) > 5 else ""))
         self.quit_confirmation = box
         answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 

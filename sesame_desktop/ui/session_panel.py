@@ -22,6 +22,7 @@ from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.ui.console import ConsoleView
+from sesame_desktop.ui.messages import plain_box, plain_label, set_informative
 from sesame_desktop.ui.provider_notes import full_rights_label
 from sesame_desktop.ui.url_opener import SafeUrlOpener
 
@@ -45,16 +46,17 @@ class SessionPanel(QWidget):
         self.end_confirmation: QMessageBox | None = None
         self.error_box: QMessageBox | None = None
 
-        self.title_label = QLabel()
+        self.title_label = plain_label()
+        self.title_label.setStyleSheet("font-weight: bold;")
         self.title_label.setObjectName("sessionTitle")
-        self.state_label = QLabel()
+        self.state_label = plain_label()
         self.state_label.setObjectName("sessionState")
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.hide()
-        self.step_label = QLabel()
+        self.step_label = plain_label()
         self.step_label.setStyleSheet("color: palette(mid);")
         self.error_button = QPushButton("Show Error…")
         self.error_button.clicked.connect(self._on_error_button_clicked)
@@ -130,7 +132,7 @@ class SessionPanel(QWidget):
             return
         sandbox = self._manager.sandbox(snapshot.id)
         self.rights_label.setVisible(sandbox is not None and sandbox.full_rights and snapshot.state.open)
-        self.title_label.setText(f"<b>{snapshot.name}</b>")
+        self.title_label.setText(snapshot.name)
         self.state_label.setText(snapshot.state.label)
         self.busy_bar.setVisible(snapshot.state.busy or bool(snapshot.running and not snapshot.step))
         self.step_label.setText(snapshot.step or (f"running: {snapshot.running}" if snapshot.running else ""))
@@ -186,11 +188,11 @@ class SessionPanel(QWidget):
         if self._session_id is None:
             return
         snapshot = self._manager.snapshot(self._session_id)
-        box = QMessageBox(QMessageBox.Icon.Question, "End Session",
-                          f"End the session \u201c{snapshot.name}\u201d?",
-                          QMessageBox.StandardButton.Cancel, self)
+        box = plain_box(QMessageBox.Icon.Question, "End Session",
+                        f"End the session \u201c{snapshot.name}\u201d?",
+                        QMessageBox.StandardButton.Cancel, self)
         end = box.addButton("End Session", QMessageBox.ButtonRole.DestructiveRole)
-        box.setInformativeText("Its sandbox is stopped, with every command still running in it.")
+        set_informative(box, "Its sandbox is stopped, with every command still running in it.")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         session_id = self._session_id
         box.buttonClicked.connect(lambda button: button is end and self._manager.request_end(session_id))
@@ -204,8 +206,8 @@ class SessionPanel(QWidget):
         error = self._manager.snapshot(self._session_id).error
         if error is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, error.title, error.title, QMessageBox.StandardButton.Close, self)
-        box.setInformativeText(error.text())
+        box = plain_box(QMessageBox.Icon.Warning, error.title, error.title, QMessageBox.StandardButton.Close, self)
+        set_informative(box, error.text())
         if error.details:
             box.setDetailedText(error.details)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
