@@ -92,8 +92,8 @@ class EnvdRouter:
             await self.signed_files(scope, receive, send)
             return
         sandbox_id = sandbox_id or ""
-        sbx = self.manager.get(sandbox_id)
-        if sbx is None:
+        sbx = self.manager.get_running(sandbox_id)
+        if sbx is None:  # also a paused sandbox without auto-resume, as E2B's proxy answers
             await send_json(send, 502, not_found_body(sandbox_id))
             return
         token = header(scope, "x-access-token")
@@ -132,7 +132,11 @@ class EnvdRouter:
             )
             digest = base64.b64encode(hashlib.sha256(raw.encode()).digest()).rstrip(b"=").decode()
             if sbx.alive and hmac.compare_digest(f"v1_{digest}", signature):
-                await self.files(sbx, scope, receive, send)
+                running = self.manager.get_running(sbx.sandbox_id)
+                if running is None:
+                    await send_json(send, 502, not_found_body(sbx.sandbox_id))
+                    return
+                await self.files(running, scope, receive, send)
                 return
         await send_json(send, 401, {"code": 401, "message": "invalid signature"})
 

@@ -106,6 +106,8 @@ class ManagedProcess:
         self.done = asyncio.Event()  # ... and its end was published
         self.deadline_hit = False
         self._deadline: asyncio.TimerHandle | None = None
+        self._deadline_hit_cb: Any = None
+        self._paused_left: float | None = None
         self._stdin_fd: int | None = None
         self._readers: dict[int, str] = {}
         self._eof = asyncio.Event()
@@ -269,7 +271,19 @@ class ManagedProcess:
                 self.deadline_hit = True
                 self.kill_group(signal.SIGKILL)
 
+        self._deadline_hit_cb = hit
         self._deadline = self._loop.call_later(max(0.0, seconds), hit)
+
+    def pause_deadline(self) -> None:
+        """The sandbox is paused: its processes' clocks stop with it."""
+        if self._deadline is not None and self._paused_left is None:
+            self._paused_left = max(0.0, self._deadline.when() - self._loop.time())
+            self._deadline.cancel()
+
+    def resume_deadline(self) -> None:
+        if self._paused_left is not None and self._deadline_hit_cb is not None and self.end is None:
+            self._deadline = self._loop.call_later(self._paused_left, self._deadline_hit_cb)
+        self._paused_left = None
 
     def kill_group(self, sig: int) -> None:
         try:

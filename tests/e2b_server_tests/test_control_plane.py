@@ -162,11 +162,11 @@ def test_external_kill_looks_like_dashboard_kill(e2b_env, run_async) -> None:
 
 def test_pagination_survives_changes_between_pages_and_orders(e2b_server) -> None:
     made = [Sandbox.create(**e2b_server.sdk_opts).sandbox_id for _ in range(3)]
-    pager = Sandbox.list(limit=2, **e2b_server.sdk_opts)
+    pager = Sandbox.list(limit=2, **e2b_server.sdk_opts)  # newest first, as E2B lists
     first = [s.sandbox_id for s in pager.next_items()]
-    assert first == made[:2] and pager.has_next
+    assert first == [made[2], made[1]] and pager.has_next
     Sandbox.kill(first[0], **e2b_server.sdk_opts)
     second = [s.sandbox_id for s in pager.next_items()]
-    assert second == made[2:] and not pager.has_next
-    newest_first = [s.sandbox_id for s in Sandbox.list(order="desc", **e2b_server.sdk_opts).next_items()]
-    assert newest_first == [made[2], made[1]]
+    assert second == [made[0]] and not pager.has_next
+    oldest_first = [s.sandbox_id for s in Sandbox.list(order="asc", **e2b_server.sdk_opts).next_items()]
+    assert oldest_first == [made[0], made[1]]
