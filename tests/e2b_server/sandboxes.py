@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING
 
 from . import freezer
 from .network import DNS, SandboxNetwork, slirp4netns_path
+from .sudo import SudoService, install_shim
+from .sudo import bwrap_args as sudo_bwrap_args
 
 if TYPE_CHECKING:
     from .processes import ManagedProcess
@@ -107,6 +109,7 @@ class Sandbox:
     init: subprocess.Popen | None = None
     ns: Namespaces | None = None  # how to enter the sandbox (bubblewrap mode)
     net: SandboxNetwork | None = None  # its own network namespace (private network mode)
+    sudo: SudoService | None = None  # its passwordless sudo (bubblewrap mode)
     processes: dict[int, ManagedProcess] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
     on_kill: list[Callable[[], None]] = field(default_factory=list)
@@ -130,7 +133,12 @@ class Sandbox:
 
     def private_mounts(self) -> tuple[tuple[str, Path], ...]:
         """Sandbox folders backed by the sandbox's own host folders (the rest is the host's)."""
-        return (("/home", self.root / "home"), ("/tmp", self.root / "tmp"), ("/root", self.root / "root"))
+        return (
+            ("/home", self.root / "home"),
+            ("/tmp", self.root / "tmp"),
+            ("/root", self.root / "root"),
+            ("/run", self.root / "run"),
+        )
 
     def writable_path(self, path: str, user: str = "user") -> Path:
         """:meth:`host_path` for a change (write, mkdir, move, remove): only the sandbox's own
@@ -163,6 +171,8 @@ class Sandbox:
             "SHELL": "/bin/bash",
             "LANG": "C.UTF-8",
             "E2B_SANDBOX": "true",
+            # E2B's image lets pip install packages; Debian marks its Python externally managed
+            "PIP_BREAK_SYSTEM_PACKAGES": "1",
             "E2B_SANDBOX_ID": self.sandbox_id,
             "E2B_TEMPLATE_ID": self.template_id,
             **self.env_vars,
@@ -196,6 +206,8 @@ class Isolation:
         self.network = "host"
         self.network_reason = ""
         self.slirp4netns = slirp4netns_path()
+        #: the sandbox-private ``sudo`` (see :mod:`.sudo`), written by :meth:`probe`
+        self.sudo_shim: Path | None = None
         self.bwrap = shutil.which("bwrap")
         self.nsenter = shutil.which("nsenter")
         #: root runs ``user`` commands as the real uid 1000; anyone else maps its own uid to
@@ -210,6 +222,7 @@ class Isolation:
         if not self.bwrap or not self.nsenter:
             self.mode, self.reason = "none", "bwrap or nsenter not installed"
             return
+        self.sudo_shim = install_shim(scratch)
         root = scratch / "probe"
         prepare_root(root)
         proc = ns = None
@@ -300,6 +313,7 @@ class Isolation:
             "--ro-bind", str(root / "etc" / "passwd"), "/etc/passwd",
             "--ro-bind", str(root / "etc" / "group"), "/etc/group",
             *self._resolv_conf(root),
+            *(sudo_bwrap_args(root, self.sudo_shim) if self.sudo_shim is not None else []),
             "--die-with-parent",
             "--json-status-fd", str(status_fd),
             "--chdir", HOME,
@@ -512,6 +526,8 @@ class SandboxManager:
                     sbx.init.wait()
                     sbx.ns.close()
                     raise
+        if sbx.ns is not None:
+            sbx.sudo = SudoService(sbx, self.isolation)
         self.sandboxes[sandbox_id] = sbx
         self.schedule_expiry(sbx)
         log.info("sandbox %s created (template %s, timeout %ss)", sandbox_id, template, timeout)
@@ -592,6 +608,8 @@ class SandboxManager:
         if sbx.init is not None and sbx.init.poll() is None:
             sbx.init.kill()
             sbx.init.wait()
+        if sbx.sudo is not None:
+            sbx.sudo.close()
         if sbx.net is not None:
             sbx.net.close()
         if sbx.ns is not None:
