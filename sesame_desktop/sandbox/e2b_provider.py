@@ -41,7 +41,7 @@ from sesame_desktop.sandbox.base import (
     Watch,
 )
 from sesame_desktop.sandbox.e2b_errors import no_key_error, translate
-from sesame_desktop.sandbox.lifecycle import Liveness, Reattachable, RunningCommand
+from sesame_desktop.sandbox.lifecycle import CommandEndedError, Liveness, Reattachable, RunningCommand
 from sesame_desktop.sandbox.project_files import git_clone_failed, report_progress, select_files
 
 __all__ = ["E2BProvider", "E2BSandbox", "no_key_error", "preview_scheme"]
@@ -328,10 +328,15 @@ class E2BSandbox(Sandbox, Reattachable):
         return [RunningCommand(i.pid, " ".join([i.cmd, *i.args])) for i in infos]
 
     async def attach(self, pid: int, *, on_stdout: OutputCallback, on_stderr: OutputCallback) -> E2BCommand:
-        handle = await self.call(self.sdk.commands.connect(
-            pid, timeout=0,
-            on_stdout=lambda text: on_stdout(text.encode("utf-8", "replace")),
-            on_stderr=lambda text: on_stderr(text.encode("utf-8", "replace"))))
+        try:
+            handle = await self.sdk.commands.connect(
+                pid, timeout=0,
+                on_stdout=lambda text: on_stdout(text.encode("utf-8", "replace")),
+                on_stderr=lambda text: on_stderr(text.encode("utf-8", "replace")))
+        except Exception as exc:  # noqa: BLE001 - translated below
+            if not sandbox_gone(exc) and not contact_lost(exc) and "not found" in str(exc).lower():
+                raise CommandEndedError(str(exc)) from None
+            raise self.translate(exc) from None
         return E2BCommand(handle, self)
 
     async def pause(self) -> None:

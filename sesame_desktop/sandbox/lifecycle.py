@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from sesame_desktop.sandbox.base import CommandHandle, OutputCallback
 
 
+class CommandEndedError(Exception):
+    """The command to attach to is no longer running (it ended while nobody followed it)."""
+
+
 class Liveness(enum.Enum):
     """How a sandbox is, as far as the provider can tell right now."""
 
@@ -55,7 +59,11 @@ class Reattachable(abc.ABC):
 
     @abc.abstractmethod
     async def attach(self, pid: int, *, on_stdout: OutputCallback, on_stderr: OutputCallback) -> CommandHandle:
-        """Follow a running command again: its further output goes to the callbacks."""
+        """Follow a running command again: its further output goes to the callbacks.
+
+        Raises:
+            CommandEndedError: the command is not running any more.
+        """
 
     @abc.abstractmethod
     async def pause(self) -> None:

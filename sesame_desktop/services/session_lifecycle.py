@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import ContactLostError, SandboxGoneError, SessionState
 from sesame_desktop.sandbox.base import CommandHandle, CommandResult
-from sesame_desktop.sandbox.lifecycle import Liveness, Reattachable
+from sesame_desktop.sandbox.lifecycle import CommandEndedError, Liveness, Reattachable
 
 if TYPE_CHECKING:
     from sesame_desktop.services.sessions import Session, SessionManager
@@ -73,6 +73,7 @@ class SessionLifecycle:
             try:
                 return await handle.wait()
             except ContactLostError as exc:
+                log.info("session %s: lost contact with %r: %s", session.snapshot.id, command, exc.message.details)
                 if not isinstance(session.sandbox, Reattachable):
                     raise
                 await self.ensure_connected(session, exc)
@@ -93,15 +94,20 @@ class SessionLifecycle:
         while True:
             try:
                 running = {c.pid for c in await sandbox.running_commands()}
-                if handle.pid not in running:
-                    session.output.meta(f"\u201c{command}\u201d ended while the connection was lost; "
-                                        "its exit status is unknown.")
-                    self._command_done(session, handle.pid)
-                    return None
-                return await sandbox.attach(handle.pid, on_stdout=self._feeder(session, "stdout"),
-                                            on_stderr=self._feeder(session, "stderr"))
+                if handle.pid in running:
+                    attached = await sandbox.attach(handle.pid, on_stdout=self._feeder(session, "stdout"),
+                                                    on_stderr=self._feeder(session, "stderr"))
+                    session.output.meta(f"Following \u201c{command}\u201d again.")
+                    return attached
             except ContactLostError as exc:
                 await self.ensure_connected(session, exc)
+                continue
+            except CommandEndedError:
+                pass
+            session.output.meta(f"\u201c{command}\u201d ended while the connection was lost; "
+                                "its exit status is unknown.")
+            self._command_done(session, handle.pid)
+            return None
 
     async def ensure_connected(self: SessionManager, session: Session, cause: BaseException | None = None) -> None:
         """Reconnect to the session's sandbox (one reconnection shared by every caller).
@@ -133,8 +139,8 @@ class SessionLifecycle:
         if state is not SessionState.RECONNECTING:
             session.before_reconnect = state
             self._update(session, state=SessionState.RECONNECTING, step="Connection lost; reconnecting\u2026")
-        reason = f" ({cause.message.title})" if isinstance(cause, UserFacingError) else ""
-        session.output.meta(f"\u26a0 Connection to the sandbox lost{reason}; reconnecting\u2026")
+        reason = f" ({type(cause).__name__})" if cause is not None else ""
+        session.output.meta("\u26a0 Connection to the sandbox lost; reconnecting\u2026")
         log.info("session %s: contact lost%s; reconnecting", session.snapshot.id, reason)
         attempt = 0
         while True:

@@ -67,6 +67,11 @@ class SessionOutput:
         finally:
             self._during_load = None
 
+    @property
+    def loading(self) -> bool:
+        """The buffer is being filled from disk."""
+        return self._loading is not None and not self._loading.done()
+
     async def loaded_from_disk(self) -> None:
         """Wait until a buffer being loaded holds what the disk had."""
         if self._loading is not None:

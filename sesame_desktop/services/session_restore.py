@@ -25,7 +25,7 @@ from sesame_desktop.core.config import Provider
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.session_record import SessionRecord
 from sesame_desktop.core.sessions import ContactLostError, SandboxGoneError, SessionRequest, SessionState
-from sesame_desktop.sandbox.lifecycle import Liveness, Reattachable
+from sesame_desktop.sandbox.lifecycle import CommandEndedError, Liveness, Reattachable
 
 if TYPE_CHECKING:
     from sesame_desktop.sandbox.e2b_provider import RunningSandbox
@@ -147,8 +147,13 @@ class SessionRestore:
                                     "its exit status is unknown.")
                 self._command_done(session, record.pid)
                 continue
-            handle = await sandbox.attach(record.pid, on_stdout=self._feeder(session, "stdout"),
-                                          on_stderr=self._feeder(session, "stderr"))
+            try:
+                handle = await sandbox.attach(record.pid, on_stdout=self._feeder(session, "stdout"),
+                                              on_stderr=self._feeder(session, "stderr"))
+            except (CommandEndedError, UserFacingError) as exc:
+                session.output.meta(f"Could not follow \u201c{record.command}\u201d again: {exc}")
+                self._command_done(session, record.pid)
+                continue
             if record.background or foreground is not None:
                 session.tasks.start(self._background(session, record.command, handle=handle))
             else:
@@ -207,7 +212,10 @@ class SessionRestore:
         for command in running:
             if command.pid in session.commands:
                 continue
-            handle = await sandbox.attach(command.pid, on_stdout=self._feeder(session, "stdout"),
-                                          on_stderr=self._feeder(session, "stderr"))
+            try:
+                handle = await sandbox.attach(command.pid, on_stdout=self._feeder(session, "stdout"),
+                                              on_stderr=self._feeder(session, "stderr"))
+            except (CommandEndedError, UserFacingError):
+                continue
             self._started(session, handle, command.command, background=True)
             session.tasks.start(self._background(session, command.command, handle=handle))
