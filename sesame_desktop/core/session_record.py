@@ -13,7 +13,14 @@ from typing import Any
 
 from sesame_desktop.core.config import Provider
 from sesame_desktop.core.errors import UserMessage
-from sesame_desktop.core.sessions import FolderProject, GitProject, Project, SessionRequest, SessionSnapshot, SessionState
+from sesame_desktop.core.sessions import (
+    FolderProject,
+    GitProject,
+    Project,
+    SessionRequest,
+    SessionSnapshot,
+    SessionState,
+)
 
 RECORD_VERSION = 1
 

@@ -34,6 +34,7 @@ from sesame_desktop.core.errors import UserMessage
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.ports import PortService
+from sesame_desktop.services.session_lifecycle import QuitChoice
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
@@ -337,23 +338,34 @@ class MainWindow(QMainWindow):
         box.show()
         return box
 
-    async def confirm_quit(self) -> bool:
-        """Ask before ending open sessions; True when the app may quit."""
+    async def confirm_quit(self) -> QuitChoice | None:
+        """Ask what to do with open sessions: End all, Pause all (E2B) or Cancel (None)."""
         open_sessions = self._sessions.open_sessions()
         if not open_sessions:
-            return True
+            return QuitChoice.END_ALL
+        count = len(open_sessions)
         box = QMessageBox(QMessageBox.Icon.Question, "Quit Sesame Desktop",
-                          f"End {len(open_sessions)} running session{'s' if len(open_sessions) > 1 else ''} and quit?",
+                          f"{count} session{'s are' if count > 1 else ' is'} still open.",
                           QMessageBox.StandardButton.Cancel, self)
-        quit_button = box.addButton("End Sessions and Quit", QMessageBox.ButtonRole.DestructiveRole)
-        box.setInformativeText("Their sandboxes are stopped: " + ", ".join(s.name for s in open_sessions[:5])
-                               + ("…" if len(open_sessions) > 5 else ""))
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        end_button = box.addButton("End All and Quit", QMessageBox.ButtonRole.DestructiveRole)
+        pause_button = None
+        if any(s.provider is Provider.E2B for s in open_sessions):
+            pause_button = box.addButton("Pause All and Quit", QMessageBox.ButtonRole.AcceptRole)
+        names = ", ".join(s.name for s in open_sessions[:5]) + ("…" if count > 5 else "")
+        box.setInformativeText(
+            f"{names}.\n\nEnd All saves each session's work on this computer, then stops its sandbox. "
+            + ("Pause All keeps E2B sandboxes paused (no compute billed) to resume at the next start; "
+               "local sessions stop. " if pause_button is not None else ""))
         self.quit_confirmation = box
-        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        answered: asyncio.Future[QuitChoice | None] = asyncio.get_running_loop().create_future()
 
         def on_finished(_result: int) -> None:
+            clicked = box.clickedButton()
             if not answered.done():
-                answered.set_result(box.clickedButton() is quit_button)
+                answered.set_result(QuitChoice.END_ALL if clicked is end_button
+                                    else QuitChoice.PAUSE_ALL if pause_button is not None and clicked is pause_button
+                                    else None)
 
         box.finished.connect(on_finished)
         box.open()
@@ -488,7 +500,7 @@ class MainWindow(QMainWindow):
 
     # -- Qt overrides -----------------------------------------------------------------------
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window asks the app to quit; the app closes the window when it is done."""
         if self._closing_allowed:
             event.accept()
