@@ -34,6 +34,7 @@ class PreviewProxy:
     def __init__(self, manager: SandboxManager) -> None:
         self.manager = manager
         self.connections: set[asyncio.Task] = set()
+        self._by_sandbox: dict[asyncio.Task, str] = {}
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -46,6 +47,7 @@ class PreviewProxy:
         finally:
             if task is not None:
                 self.connections.discard(task)
+                self._by_sandbox.pop(task, None)
             writer.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -61,7 +63,7 @@ class PreviewProxy:
             await _answer(writer, 400, {"code": 400, "message": f"invalid host '{host}'"})
             return
         port, sandbox_id = int(m.group(1)), m.group(2).lower()
-        if self.manager.get(sandbox_id) is None:
+        if self.manager.get_running(sandbox_id) is None:  # a paused one: resumed if auto_resume
             await _answer(
                 writer, 502,
                 {"code": 502, "message": f"The sandbox {sandbox_id} was not found", "sandboxId": sandbox_id},
@@ -76,9 +78,18 @@ class PreviewProxy:
                  "sandboxId": sandbox_id, "port": port},
             )  # fmt: skip
             return
+        task = asyncio.current_task()
+        if task is not None:
+            self._by_sandbox[task] = sandbox_id
         up_writer.write(head)
         await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         up_writer.close()
+
+    def cut(self, sandbox_id: str) -> None:
+        """Close the open connections to a sandbox (it was paused: its network stops)."""
+        for task, sid in list(self._by_sandbox.items()):
+            if sid == sandbox_id:
+                task.cancel()
 
     async def close(self) -> None:
         for task in list(self.connections):

@@ -100,8 +100,15 @@ class E2BServer:
         return self._call("POST", f"/sandboxes/{sandbox_id}/kill", {})["killed"]
 
     def expire_sandbox(self, sandbox_id: str) -> bool:
-        """End a sandbox's lifetime now (as when its timeout runs out)."""
-        return self._call("POST", f"/sandboxes/{sandbox_id}/expire", {})["killed"]
+        """End a running sandbox's lifetime now (as when its timeout runs out): it is killed,
+        or paused when it was created with ``lifecycle={"on_timeout": "pause"}``. False if it
+        was not running."""
+        return self._call("POST", f"/sandboxes/{sandbox_id}/expire", {})["ended"]
+
+    def sandbox_state(self, sandbox_id: str) -> str:
+        """``running``, ``paused``, or ``killed`` (killed, expired or never created)."""
+        s = self.sandboxes().get(sandbox_id)
+        return s["state"] if s and s["alive"] else "killed"
 
     def fail_next(
         self,

@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import freezer
+
 if TYPE_CHECKING:
     from .processes import ManagedProcess
 
@@ -56,6 +58,8 @@ log = logging.getLogger("e2b_server.sandboxes")
 ENVD_VERSION = "0.6.4"
 SANDBOX_UID = 1000
 HOME = "/home/user"
+#: E2B: after an auto-resume a sandbox gets at least five minutes (or its own longer timeout)
+AUTO_RESUME_MIN_TIMEOUT = 300
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -88,8 +92,17 @@ class Sandbox:
     end_at: dt.datetime
     envd_access_token: str
     client_id: str = "local"
-    alive: bool = True
+    alive: bool = True  # running or paused (not killed, not expired)
     kill_reason: str = ""
+    #: "running" or "paused" (E2B's states; a killed sandbox is not listed at all)
+    state: str = "running"
+    #: lifecycle: what happens when the lifetime ends ("kill" or "pause"), and whether a
+    #: request to a paused sandbox resumes it
+    on_timeout: str = "kill"
+    auto_resume: bool = False
+    #: the timeout (seconds) the sandbox was created with (auto-resume reuses it)
+    timeout: int = 300
+    frozen_pids: list[int] = field(default_factory=list)
     init: subprocess.Popen | None = None
     ns: Namespaces | None = None  # how to enter the sandbox (bubblewrap mode)
     processes: dict[int, ManagedProcess] = field(default_factory=dict)
@@ -381,13 +394,35 @@ class SandboxManager:
         self.templates = templates
         self.sandboxes: dict[str, Sandbox] = {}
         self.dead: dict[str, str] = {}  # id -> reason
+        #: called with a sandbox that was just paused (the server cuts its streams)
+        self.on_pause: list[Callable[[Sandbox], None]] = []
 
     def get(self, sandbox_id: str) -> Sandbox | None:
+        """A sandbox that is running or paused."""
         sbx = self.sandboxes.get(sandbox_id)
         return sbx if sbx is not None and sbx.alive else None
 
+    def get_running(self, sandbox_id: str, resume: bool = True) -> Sandbox | None:
+        """A running sandbox, as E2B's proxy routes requests: a paused one is resumed first
+        when it has ``auto_resume`` (and ``resume`` is set), else it is not found."""
+        sbx = self.get(sandbox_id)
+        if sbx is None:
+            return None
+        if sbx.state == "paused":
+            if not (resume and sbx.auto_resume):
+                return None
+            self.resume(sbx, max(AUTO_RESUME_MIN_TIMEOUT, sbx.timeout))
+            log.info("sandbox %s auto-resumed", sandbox_id)
+        return sbx
+
     async def create(
-        self, template: str, timeout: int, metadata: dict[str, str], env_vars: dict[str, str]
+        self,
+        template: str,
+        timeout: int,
+        metadata: dict[str, str],
+        env_vars: dict[str, str],
+        on_timeout: str = "kill",
+        auto_resume: bool = False,
     ) -> Sandbox:
         sandbox_id = new_sandbox_id()
         root = self.state_dir / "sandboxes" / sandbox_id
@@ -401,6 +436,9 @@ class SandboxManager:
             started_at=now,
             end_at=now + dt.timedelta(seconds=timeout),
             envd_access_token=secrets.token_urlsafe(24),
+            on_timeout=on_timeout,
+            auto_resume=auto_resume,
+            timeout=timeout,
         )
         await asyncio.to_thread(prepare_root, root)
         if self.isolation.mode == "bwrap":
@@ -414,11 +452,59 @@ class SandboxManager:
         if sbx.timer is not None:
             sbx.timer.cancel()
         delay = max(0.0, (sbx.end_at - utcnow()).total_seconds())
-        sbx.timer = asyncio.get_running_loop().call_later(delay, lambda: self.kill(sbx.sandbox_id, "expired"))
+        sbx.timer = asyncio.get_running_loop().call_later(delay, lambda: self._lifetime_ended(sbx))
+
+    def _lifetime_ended(self, sbx: Sandbox) -> None:
+        sbx.timer = None
+        if sbx.on_timeout == "pause" and sbx.alive and sbx.state == "running":
+            log.info("sandbox %s lifetime ended: pausing (lifecycle on_timeout=pause)", sbx.sandbox_id)
+            self.pause(sbx)
+        else:
+            self.kill(sbx.sandbox_id, "expired")
 
     def set_timeout(self, sbx: Sandbox, timeout: float) -> None:
         sbx.end_at = utcnow() + dt.timedelta(seconds=timeout)
         self.schedule_expiry(sbx)
+
+    def extend_to(self, sbx: Sandbox, timeout: float) -> None:
+        """``connect(timeout)`` on a running sandbox: the end moves only if it gets later."""
+        end = utcnow() + dt.timedelta(seconds=timeout)
+        if end > sbx.end_at:
+            sbx.end_at = end
+            self.schedule_expiry(sbx)
+
+    def pause(self, sbx: Sandbox) -> bool:
+        """Freeze every process of a running sandbox and stop its clock; its files stay.
+        Open streams and preview connections are cut (``on_pause`` listeners), as a VM
+        snapshot cuts them. False when it was already paused."""
+        if sbx.state == "paused":
+            return False
+        sbx.state = "paused"
+        if sbx.timer is not None:
+            sbx.timer.cancel()
+            sbx.timer = None
+        for proc in list(sbx.processes.values()):
+            proc.pause_deadline()
+        sbx.frozen_pids = freezer.freeze(sbx)
+        for cb in list(self.on_pause):
+            try:
+                cb(sbx)
+            except Exception:
+                log.exception("on_pause listener failed")
+        log.info("sandbox %s paused (%d processes frozen)", sbx.sandbox_id, len(sbx.frozen_pids))
+        return True
+
+    def resume(self, sbx: Sandbox, timeout: float) -> None:
+        """Continue a paused sandbox where it stopped, with a new lifetime of ``timeout``."""
+        if sbx.state != "paused":
+            return
+        freezer.thaw(sbx, sbx.frozen_pids)
+        sbx.frozen_pids = []
+        sbx.state = "running"
+        for proc in list(sbx.processes.values()):
+            proc.resume_deadline()
+        self.set_timeout(sbx, timeout)
+        log.info("sandbox %s resumed (timeout %ss)", sbx.sandbox_id, timeout)
 
     def kill(self, sandbox_id: str, reason: str = "killed") -> bool:
         """Kill a sandbox and everything running in it. False if it was not running."""
@@ -432,6 +518,8 @@ class SandboxManager:
             sbx.timer.cancel()
         for proc in list(sbx.processes.values()):
             proc.kill_group(signal.SIGKILL)
+        if sbx.state == "paused":  # SIGKILL ends stopped processes too; continue the rest
+            freezer.thaw(sbx, sbx.frozen_pids)
         if sbx.init is not None and sbx.init.poll() is None:
             sbx.init.kill()
             sbx.init.wait()

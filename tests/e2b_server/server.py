@@ -76,6 +76,12 @@ class Server:
             self.manager, make_process_app(self.isolation, self.streams), make_filesystem_app(self.streams)
         )
         self.proxy = PreviewProxy(self.manager)
+        self.manager.on_pause.append(self._on_manager_pause)
+
+    def _on_manager_pause(self, sbx: Any) -> None:
+        """A paused sandbox's connections end, as when E2B snapshots its VM."""
+        self.streams.drop_now(sbx.sandbox_id)
+        self.proxy.cut(sbx.sandbox_id)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -126,9 +132,23 @@ class Server:
         body = json.loads(raw) if raw else {}
         path, method = scope["path"], scope["method"]
         m = _ADMIN_SANDBOX.match(path)
-        if m and method == "POST":
-            reason = "killed" if m.group(2) == "kill" else "expired"
-            await send_json(send, 200, {"killed": self.manager.kill(m.group(1), reason)})
+        if m and method == "POST" and m.group(2) == "kill":
+            await send_json(send, 200, {"killed": self.manager.kill(m.group(1), "killed")})
+        elif m and method == "POST":  # expire: the lifetime ends now (killed or paused by lifecycle)
+            sbx = self.manager.get(m.group(1))
+            ended = sbx is not None and sbx.state == "running"
+            if ended:
+                self.manager.set_timeout(sbx, 0)
+                await asyncio.sleep(0)  # let the expiry timer run
+                for _ in range(100):
+                    if not sbx.alive or sbx.state == "paused":
+                        break
+                    await asyncio.sleep(0.005)
+            await send_json(
+                send, 200,
+                {"killed": ended and not sbx.alive, "ended": ended,
+                 "state": "killed" if sbx is None or not sbx.alive else sbx.state},
+            )  # fmt: skip
         elif path == "/_admin/info":
             await send_json(send, 200, self.info)
         elif path == "/_admin/sandboxes":
@@ -139,6 +159,8 @@ class Server:
                     "template": s.template_id,
                     "metadata": s.metadata,
                     "end_at": iso(s.end_at),
+                    "state": s.state,
+                    "lifecycle": {"on_timeout": s.on_timeout, "auto_resume": s.auto_resume},
                     "pids": sorted(s.processes),
                 }
                 for s in self.manager.sandboxes.values()
