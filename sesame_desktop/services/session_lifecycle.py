@@ -195,6 +195,16 @@ class SessionLifecycle:
         if not session.snapshot.state.open or session.snapshot.state is SessionState.ENDING:
             return
         expired = self._expired(session)
+        if isinstance(session.sandbox, Reattachable):
+            liveness = await session.sandbox.probe()  # "not running" also means paused
+            if liveness is Liveness.PAUSED:
+                await self.mark_paused(session, "lifetime reached" if expired else "paused")
+                return
+            if liveness is not Liveness.GONE and session.snapshot.state is not SessionState.PAUSED:
+                self.contact_problem(session, ContactLostError(message))
+                return
+        if session.snapshot.state is SessionState.PAUSED or not session.snapshot.state.open:
+            return
         self._mark_failed(session, gone_message(expired) if message.title == "Sandbox gone" else message,
                           ended_how="lifetime reached" if expired else "sandbox gone")
         session.tasks.cancel_all()

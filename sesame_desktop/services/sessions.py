@@ -25,6 +25,7 @@ from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.session_record import CommandRecord, SessionRecord
 from sesame_desktop.core.sessions import (
     ContactLostError,
+    FolderProject,
     SandboxGoneError,
     SessionRequest,
     SessionSnapshot,
@@ -388,6 +389,11 @@ class SessionManager(SessionLifecycle, SessionRestore, QObject):
             self._store.delete(session_id)
         self.session_removed.emit(session_id)
         return True
+
+    def can_apply(self, session_id: str) -> bool:
+        """Whether the session's saved work can be applied to the user's folder (an upload)."""
+        session = self._sessions[session_id]
+        return isinstance(session.request.project, FolderProject) and bool(session.snapshot.work_dir)
 
     def retry_session(self, session_id: str) -> SessionSnapshot:
         """Start the failed session again as a new session, and forget the failed one."""

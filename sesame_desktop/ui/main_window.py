@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
         self.sessions_view.setObjectName("sessionsView")
         self.session_panel = SessionPanel(self._sessions, self.url_opener)
         self.session_panel.problem.connect(self.messages.show_message)
+        self.session_panel.session_started.connect(self.select_session)
         self.console_view = HintedView("The selected session's output appears here as it runs.",
                                        self.session_panel)
         self.console_view.setObjectName("consoleView")
