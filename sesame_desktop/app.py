@@ -98,7 +98,8 @@ class Application:
                                  log_dir=paths.log_dir)
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
-        self.leftovers.found.connect(lambda found: self.window.offer_to_end_leftovers(found, self.leftovers.end))
+        self.leftovers.found.connect(
+            lambda found: self.window.offer_to_end_leftovers(found, self.leftovers.end, self.leftovers.adopt))
         self.leftovers.ended.connect(
             lambda n: self.window.statusBar().showMessage(f"Stopped {n} sandbox{'es' if n != 1 else ''}", 8000))
         self.leftovers.problem.connect(self.messages.show_message)

@@ -174,7 +174,7 @@ class SessionRestore:
         """*Restart here*: a stopped local session continues in its workspace."""
         session = self._sessions[session_id]
         if session.snapshot.state is SessionState.STOPPED:
-            self._update(session, state=SessionState.CREATING, step="Restarting…", ended_how="")
+            self._reopen(session, state=SessionState.CREATING, step="Restarting…", ended_how="")
             session.tasks = type(session.tasks)(f"session-{session_id}",
                                                 on_error=lambda e, i=session_id: self._fail(i, e))
             session.tasks.start(self._restart_local(session), key="main")
@@ -189,6 +189,16 @@ class SessionRestore:
         session.output.meta(f"Restarted in the same workspace ({session.sandbox.project_dir}).")
         self._update(session, state=SessionState.IDLE, step="")
         self.sandbox_ready.emit(session.snapshot.id)
+
+    def give_sandbox(self: SessionManager, session_id: str, sandbox_id: str) -> None:
+        """The sandbox of a session recorded before its id was (the app died creating it)."""
+        session = self._sessions[session_id]
+        self._reopen(session, state=SessionState.RECONNECTING, sandbox_id=sandbox_id, error=None, ended_how="",
+                     step="Reconnecting…")
+        session.before_reconnect = SessionState.IDLE
+        session.output.meta(f"Found this session's sandbox {sandbox_id}; reconnecting.")
+        session.tasks = type(session.tasks)(f"session-{session_id}", on_error=lambda e, i=session_id: self._fail(i, e))
+        session.tasks.start(self.reattach(session), key="reattach")
 
     def adopt(self: SessionManager, found: RunningSandbox) -> str:
         """Make a session of a sandbox of this app that no session knows (found at start)."""

@@ -429,6 +429,12 @@ class SessionManager(SessionLifecycle, SessionRestore, QObject):
         if before.state.open and not session.snapshot.state.open:
             session.output.flush()
 
+    def _reopen(self, session: Session, **changes: object) -> None:
+        """A finished session becomes open again (Restart here, its sandbox found again)."""
+        session.snapshot = session.snapshot.but(**changes)
+        self._persist(session)
+        self.session_changed.emit(session.snapshot)
+
     def _mark_failed(self, session: Session, message: UserMessage, ended_how: str = "") -> None:
         session.output.meta(f"{message.title}: {message.text()}")
         self._update(session, state=SessionState.FAILED, step="", error=message, running="",

@@ -322,8 +322,9 @@ class MainWindow(QMainWindow):
     def select_session(self, session_id: str) -> None:
         self.session_list.setCurrentIndex(self.session_model.index(self.session_model.row_of(session_id)))
 
-    def offer_to_end_leftovers(self, sandboxes: tuple, end) -> QMessageBox:  # noqa: ANN001
-        """Tell about sandboxes an earlier run left running; ``end(sandboxes)`` stops them."""
+    def offer_to_end_leftovers(self, sandboxes: tuple, end, adopt=None) -> QMessageBox:  # noqa: ANN001
+        """Tell about sandboxes an earlier run left running; ``end(sandboxes)`` stops them,
+        ``adopt(sandboxes)`` (when given) makes sessions of them."""
         names = ", ".join(s.name or s.sandbox_id for s in sandboxes[:5]) + ("…" if len(sandboxes) > 5 else "")
         count = len(sandboxes)
         box = QMessageBox(QMessageBox.Icon.Question, "Sandboxes still running",
@@ -331,10 +332,12 @@ class MainWindow(QMainWindow):
                           f"{'are' if count > 1 else 'is'} still running.", QMessageBox.StandardButton.NoButton, self)
         box.setInformativeText(f"They use your E2B account until their lifetime ends: {names}.")
         end_button = box.addButton("End Them", QMessageBox.ButtonRole.DestructiveRole)
+        adopt_button = box.addButton("Adopt as Sessions", QMessageBox.ButtonRole.AcceptRole) if adopt else None
         box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(lambda button: button is end_button and end(sandboxes))
+        box.buttonClicked.connect(lambda button: end(sandboxes) if button is end_button
+                                  else adopt(sandboxes) if adopt and button is adopt_button else None)
         self.leftovers_box = box
         box.show()
         return box
