@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         self.new_session_dialog: NewSessionDialog | None = None
         self.quit_confirmation: QMessageBox | None = None
         self.leftovers_box: QMessageBox | None = None
+        self.lifetime_box: QMessageBox | None = None
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -455,6 +456,20 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"The session \u201c{snapshot.name}\u201d ends in under 5 minutes: select it and press Extend "
             "to keep its sandbox.", 60_000)
+        box = QMessageBox(QMessageBox.Icon.Information, "Lifetime running out",
+                          f"The session \u201c{snapshot.name}\u201d reaches the end of its lifetime in under "
+                          "5 minutes.", QMessageBox.StandardButton.NoButton, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText("Its work is being saved on this computer. When the lifetime ends the sandbox "
+                               "is paused; Extend gives it its full lifetime again, from now.")
+        extend = box.addButton("Extend", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not Now", QMessageBox.ButtonRole.RejectRole)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        session_id = snapshot.id
+        box.buttonClicked.connect(lambda button: button is extend and self._sessions.request_extend(session_id))
+        self.lifetime_box = box
+        box.show()
 
     @Slot(object)
     def _on_sessions_session_added(self, snapshot: SessionSnapshot) -> None:

@@ -192,3 +192,23 @@ def test_slow_api_at_quit_is_bounded_and_lists_what_is_unconfirmed(make_manager,
     for sid in (first, second):
         qtbot.waitUntil(lambda s=sid: again.snapshot(s).state is SessionState.ENDED, timeout=30_000)
     assert e2b_env.sandbox_ids() == []
+
+
+def test_pause_all_at_quit_then_resume_at_the_next_start(make_manager, e2b_env, net, qtbot, run_async):
+    manager = make_manager()
+    sid = start(manager, qtbot, task='i=0; while true; do i=$((i+1)); echo "n-$i"; sleep 0.2; done',
+                state=SessionState.RUNNING_TASK)
+    sandbox_id = manager.snapshot(sid).sandbox_id
+    qtbot.waitUntil(lambda: "n-3" in text(manager, sid), timeout=20_000)
+    assert run_async(manager.close(timeout=10, choice=QuitChoice.PAUSE_ALL), timeout=30) == []
+    assert e2b_env.sandbox_state(sandbox_id) == "paused"
+    again = make_manager()
+    run_async(again.restore())
+    snap = again.snapshot(sid)
+    assert snap.state is SessionState.PAUSED and snap.title == "Paused \u2014 paused at quit"
+    assert e2b_env.sandbox_state(sandbox_id) == "paused"  # kept paused until asked
+    again.request_resume(sid)
+    qtbot.waitUntil(lambda: again.snapshot(sid).state is SessionState.RUNNING_TASK, timeout=30_000)
+    before = text(again, sid).count("n-")
+    qtbot.waitUntil(lambda: text(again, sid).count("n-") > before + 3, timeout=20_000)
+    assert e2b_env.sandbox_state(sandbox_id) == "running" and net.kills() == []

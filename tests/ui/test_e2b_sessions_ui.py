@@ -165,7 +165,9 @@ def test_lifetime_warning_and_extend(real_keyring, e2b_env, make_window, qtbot):
     expires_before = window._sessions.snapshot(session_id).expires_at
     qtbot.wait(1100)  # so that "4 min from now" is a later moment than the first one
     assert window.session_panel.extend_button.isVisible()
-    window.session_panel.extend_button.click()
+    box = window.lifetime_box
+    assert box.isVisible() and not box.isModal()
+    next(b for b in box.buttons() if b.text() == "Extend").click()
     qtbot.waitUntil(lambda: "Lifetime extended" in console_text(window), timeout=20_000)
     assert e2b_env.sandboxes()[sandbox_id]["end_at"] > before
     assert window._sessions.snapshot(session_id).expires_at > expires_before
