@@ -37,6 +37,7 @@ from sesame_desktop.services.session_lifecycle import SessionLifecycle
 from sesame_desktop.services.session_output import SessionOutput
 from sesame_desktop.services.session_restore import SessionRestore
 from sesame_desktop.services.session_store import SessionStore
+from sesame_desktop.services.session_work import SessionWork
 from sesame_desktop.services.tasks import TaskGroupOwner
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class Session:
     before_reconnect: SessionState | None = None
 
 
-class SessionManager(SessionLifecycle, SessionRestore, QObject):
+class SessionManager(SessionWork, SessionLifecycle, SessionRestore, QObject):
     """Starts and ends sessions and runs their commands.
 
     Other services attach to a session through :meth:`add_output_tap` (every chunk of output,

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
-from sesame_desktop.core.errors import UserMessage
+from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.ports import PortService
@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.quit_confirmation: QMessageBox | None = None
         self.leftovers_box: QMessageBox | None = None
         self.lifetime_box: QMessageBox | None = None
+        self.apply_box: QMessageBox | None = None
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -242,6 +243,7 @@ class MainWindow(QMainWindow):
         self.session_panel = SessionPanel(self._sessions, self.url_opener)
         self.session_panel.problem.connect(self.messages.show_message)
         self.session_panel.session_started.connect(self.select_session)
+        self.session_panel.apply_requested.connect(self._on_session_panel_apply_requested)
         self.console_view = HintedView("The selected session's output appears here as it runs.",
                                        self.session_panel)
         self.console_view.setObjectName("consoleView")
@@ -470,6 +472,49 @@ class MainWindow(QMainWindow):
         box.buttonClicked.connect(lambda button: button is extend and self._sessions.request_extend(session_id))
         self.lifetime_box = box
         box.show()
+
+    @Slot(str)
+    def _on_session_panel_apply_requested(self, session_id: str) -> None:
+        self._tasks.start(self._apply_work(session_id), key=f"apply-{session_id}")
+
+    async def _apply_work(self, session_id: str) -> None:
+        """*Apply changes to my folder*, asking before overwriting files changed locally."""
+        try:
+            plan = await self._sessions.plan_apply(session_id)
+        except UserFacingError as exc:
+            self.messages.show_message(exc.message)
+            return
+        overwrite = False
+        if plan.conflicts:
+            names = sorted(plan.conflicts)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Files changed in your folder",
+                              f"{len(names)} file{'s' if len(names) > 1 else ''} in {plan.folder} changed since the "
+                              "upload, and the session changed them too.", QMessageBox.StandardButton.Cancel, self)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setInformativeText("\n".join(names[:15]) + ("\n…" if len(names) > 15 else ""))
+            overwrite_button = box.addButton("Overwrite Them", QMessageBox.ButtonRole.DestructiveRole)
+            keep_button = box.addButton("Keep Mine", QMessageBox.ButtonRole.AcceptRole)
+            self.apply_box = box
+            answered: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            box.finished.connect(lambda _r: answered.done() or answered.set_result(box.clickedButton()))
+            box.open()
+            try:
+                clicked = await answered
+            finally:
+                self.apply_box = None
+                box.deleteLater()
+            if clicked not in (overwrite_button, keep_button):
+                return
+            overwrite = clicked is overwrite_button
+        try:
+            written, deleted = await self._sessions.apply(plan, overwrite_conflicts=overwrite)
+        except UserFacingError as exc:
+            self.messages.show_message(exc.message)
+            return
+        kept = 0 if overwrite else len(plan.conflicts)
+        self.statusBar().showMessage(
+            f"Applied to {plan.folder}: {written} file{'s' if written != 1 else ''} written, {deleted} deleted"
+            + (f", {kept} of yours kept" if kept else ""), 15_000)
 
     @Slot(object)
     def _on_sessions_session_added(self, snapshot: SessionSnapshot) -> None:
