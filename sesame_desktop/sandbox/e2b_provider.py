@@ -116,6 +116,14 @@ class E2BCommand(CommandHandle):
         try:
             result = await self._handle.wait()
             exit_code, error = result.exit_code, result.error
+        except asyncio.CancelledError:
+            # lifecycle: stop following (the command keeps running) and close the SDK's stream,
+            # whose pending read would otherwise fail later with nobody to hear it
+            try:
+                await self._handle.disconnect()
+            except Exception as exc:  # noqa: BLE001 - best effort while cancelled
+                log.debug("disconnecting from a command: %s", exc)
+            raise
         except CommandExitException as exc:
             exit_code, error = exc.exit_code, exc.error
         except Exception as exc:  # noqa: BLE001 - translated for the user

@@ -219,8 +219,6 @@ class SessionManager(SessionWork, SessionLifecycle, SessionRestore, QObject):
             expires = time.time() + spec.timeout_ms / 1000 if provider.kind is Provider.E2B else None
             self._update(session, state=SessionState.GETTING_PROJECT, sandbox_id=sandbox.id,
                          project_dir=sandbox.project_dir, expires_at=expires, step="Getting the project…")
-            if expires is not None:
-                session.tasks.start(self._watch_lifetime(session), key="lifetime")
             session.output.meta(f"Sandbox {sandbox.id} is ready; project folder {sandbox.project_dir}")
             report = await sandbox.get_project(request.project, lambda step: self._update(session, step=step))
             if report is not None:
@@ -228,6 +226,8 @@ class SessionManager(SessionWork, SessionLifecycle, SessionRestore, QObject):
                 for skipped in report.skipped:
                     session.output.meta(f"Skipped {skipped}")
             await self.mark_start_of_work(session)
+            if expires is not None:
+                session.tasks.start(self._watch_lifetime(session), key="lifetime")
         except UserFacingError as exc:
             await self._fail_and_end(session, exc.message)
             return

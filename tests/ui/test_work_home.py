@@ -80,3 +80,13 @@ def test_apply_changes_to_my_folder_asks_before_overwriting_my_edits(make_window
     assert not (folder / "c.txt").exists()
     assert (folder / "d.txt").read_text() == "D\n"
     assert "1 of yours kept" in window.statusBar().currentMessage()
+
+
+def test_the_lifetime_warning_saves_the_work(real_keyring, e2b_env, make_window, qtbot):
+    window = make_window(environ={"E2B_SANDBOX_TIMEOUT": "240000"}, store=True)  # under the 5-min warning
+    set_key_in_settings(window, qtbot, e2b_env.api_key)
+    session_id = start_e2b_session(window, qtbot, empty=True, task="echo early > early.txt")
+    qtbot.waitUntil(lambda: window._sessions.snapshot(session_id).work_dir != "", timeout=60_000)
+    saved = latest(window._sessions.snapshot(session_id).work_dir)
+    assert (saved / "changed-files.tar.gz").exists() and (saved / "files.txt").exists()
+    assert state_of(window, session_id).open  # saving does not end anything
