@@ -5,8 +5,9 @@ The server's ``domain`` is ``localhost:<proxy port>``, so ``sandbox.get_host(300
 loopback (Chromium does it itself; this machine's libc resolver does not, so non-browser
 clients connect to 127.0.0.1 and send the name in the ``Host`` header). The proxy reads the
 first request head, takes the port and sandbox id from ``Host``, connects to
-``127.0.0.1:<port>`` (sandboxes share the host network) and then relays bytes both ways, so
-keep-alive, streaming and WebSocket upgrades pass through unchanged. Plain ``http://`` only:
+``127.0.0.1:<port>`` in the sandbox's network namespace (through its agent, see
+:mod:`.network`; on the host's loopback when sandboxes share the host network) and relays
+bytes both ways, so keep-alive, streaming and WebSocket upgrades pass through unchanged. Plain ``http://`` only:
 there is no TLS on loopback.
 
 Answers when it cannot route, as E2B's proxy: 502 ``{"code": 502, "message": "The sandbox
@@ -70,7 +71,14 @@ class PreviewProxy:
             )  # fmt: skip
             return
         try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+            sbx = self.manager.get(sandbox_id)
+            if sbx is not None and sbx.net is not None:  # its own network namespace
+                sock = await asyncio.to_thread(sbx.net.open_port, port)
+                if sock is None:
+                    raise ConnectionRefusedError(port)
+                up_reader, up_writer = await asyncio.open_connection(sock=sock)
+            else:
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
             await _answer(
                 writer, 502,

@@ -32,6 +32,7 @@ from .envd_filesystem import make_filesystem_app
 from .envd_http import EnvdRouter, header, read_body, send_json
 from .envd_process import make_process_app
 from .faults import Faults
+from .network import GATEWAY
 from .proxy import PreviewProxy
 from .sandboxes import Isolation, SandboxManager, iso
 from .streams import StreamControl
@@ -50,6 +51,7 @@ class Options:
     api_key: str = "e2b_local_test_key"
     templates: tuple[str, ...] = DEFAULT_TEMPLATES
     isolation: str = "auto"
+    network: str = "auto"
     state_dir: str | None = None
     host: str = "127.0.0.1"
 
@@ -61,7 +63,7 @@ class Server:
         self.opts = opts
         self._own_state = opts.state_dir is None
         self.state_dir = Path(opts.state_dir or tempfile.mkdtemp(prefix="e2b-local-server-"))
-        self.isolation = Isolation(opts.isolation)
+        self.isolation = Isolation(opts.isolation, opts.network)
         self.isolation.probe(self.state_dir)
         self.faults = Faults()
         self.streams = StreamControl()
@@ -95,6 +97,10 @@ class Server:
             "proxy_port": self.proxy_port,
             "isolation": self.isolation.mode,
             "isolation_reason": self.isolation.reason,
+            "network": self.isolation.network,
+            "network_reason": self.isolation.network_reason,
+            # how a sandbox reaches a server the host runs on 127.0.0.1 (tests' git servers)
+            "host_alias": GATEWAY if self.isolation.network == "private" else "127.0.0.1",
             "state_dir": str(self.state_dir),
             "pid": os.getpid(),
         }
@@ -227,6 +233,7 @@ class Server:
             loop.add_signal_handler(sig, stop)
         proxy_server = await asyncio.start_server(self.proxy.handle, sock=self.proxy_sock)
         log.info("isolation: %s (%s)", self.isolation.mode, self.isolation.reason)
+        log.info("network: %s (%s)", self.isolation.network, self.isolation.network_reason)
         if self.isolation.mode != "bwrap":
             log.warning("isolation FALLBACK: sandboxes are NOT isolated: %s", self.isolation.reason)
         print(json.dumps(self.info), flush=True)
