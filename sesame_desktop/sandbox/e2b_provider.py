@@ -127,6 +127,10 @@ class E2BCommand(CommandHandle):
         except CommandExitException as exc:
             exit_code, error = exc.exit_code, exc.error
         except Exception as exc:  # noqa: BLE001 - translated for the user
+            try:
+                await self._handle.disconnect()  # lifecycle: close the broken stream now
+            except Exception as closing:  # noqa: BLE001 - best effort
+                log.debug("disconnecting from a command: %s", closing)
             raise self._sandbox.translate(exc) from None
         signal_name = _signal_from(error) if exit_code == -1 else None
         self._result = CommandResult(exit_code=None if signal_name else exit_code, signal_name=signal_name,
