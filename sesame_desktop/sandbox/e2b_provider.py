@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import e2b
 import httpx
-from e2b import AsyncSandbox, CommandExitException, SandboxQuery, SandboxState
+from e2b import AsyncSandbox, CommandExitException, SandboxLifecycle, SandboxQuery, SandboxState
 
 from sesame_desktop import APP_ID
 from sesame_desktop.core.config import Provider as ProviderKind
@@ -303,12 +303,9 @@ class E2BSandbox(Sandbox, Reattachable):
 
     # -- lifecycle: probe, reconnect, reattach, pause, confirmed end ---------------------------
 
-    def _opts(self) -> dict[str, str]:
-        return {"api_key": self._api_key}
-
     async def probe(self) -> Liveness:
         try:
-            info = await AsyncSandbox.get_info(self.id, **self._opts())
+            info = await AsyncSandbox.get_info(self.id, api_key=self._api_key)
         except Exception as exc:  # noqa: BLE001 - the answer is the point, never an error
             if sandbox_gone(exc) or getattr(exc, "status_code", None) == 404:
                 return Liveness.GONE
@@ -327,7 +324,7 @@ class E2BSandbox(Sandbox, Reattachable):
 
     async def reconnect(self) -> None:
         try:
-            self.sdk = await AsyncSandbox.connect(self.id, **self._opts())
+            self.sdk = await AsyncSandbox.connect(self.id, api_key=self._api_key)
         except Exception as exc:  # noqa: BLE001 - classified for the manager
             error = self.translate(exc)
             if getattr(exc, "status_code", None) == 404 and not isinstance(error, ContactLostError):
@@ -356,7 +353,7 @@ class E2BSandbox(Sandbox, Reattachable):
 
     async def end(self) -> bool:
         try:
-            await AsyncSandbox.kill(self.id, request_timeout=KILL_REQUEST_TIMEOUT_S, **self._opts())
+            await AsyncSandbox.kill(self.id, request_timeout=KILL_REQUEST_TIMEOUT_S, api_key=self._api_key)
         except e2b.SandboxNotFoundException:
             return True  # already gone: the wanted state
         except Exception as exc:  # noqa: BLE001
@@ -398,7 +395,7 @@ class E2BProvider(SandboxProvider):
                 metadata={"app": APP_ID, "session": spec.session_id, "name": spec.name[:100]},
                 envs=dict(spec.envs) or None,
                 api_key=self._key.reveal(),
-                **({"lifecycle": {"on_timeout": "pause"}} if self.pause_on_timeout else {}),
+                lifecycle=SandboxLifecycle(on_timeout="pause") if self.pause_on_timeout else None,
             )
         except Exception as exc:  # noqa: BLE001 - every SDK failure becomes a user message
             raise translate(exc, template=spec.template) from None
