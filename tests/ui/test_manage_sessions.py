@@ -46,8 +46,8 @@ def test_rename_duplicate_end_and_remove(make_window, qtbot, app_paths):
         ids = [row[0] for row in db.execute("SELECT id FROM sessions")]
     assert ids == [copy]
     window.select_session(copy)
-    gc.collect()
-    assert buffer() is None  # the removed session's output is gone from memory
+    # the removed session's output is gone from memory (once its cancelled load has unwound)
+    qtbot.waitUntil(lambda: gc.collect() >= 0 and buffer() is None, timeout=5000)
 
 
 def test_retry_a_failed_session(make_window, qtbot, tmp_path):
@@ -81,3 +81,24 @@ def test_an_ended_session_gives_its_buffer_up_and_reloads_it_from_disk(make_wind
     window.select_session(sid)
     qtbot.waitUntil(lambda: "5000" in window.session_panel.console.plain_text(), timeout=10_000)
     assert "Session ended" in window.session_panel.console.plain_text()
+
+
+def test_after_a_crash_a_local_session_shows_stopped_with_restart_here(make_window, qtbot, run_async):
+    crashed = make_window(store=True)  # keeps running: as if it had died without quitting
+    sid = start_session(crashed, qtbot, empty=True, task="echo before-the-crash")
+    qtbot.waitUntil(lambda: state_of(crashed, sid) is SessionState.IDLE, timeout=30_000)
+    run_async(crashed._sessions.store.run(lambda: None))  # its last record is on disk
+    crashed._sessions.output(sid).flush()
+    run_async(crashed._sessions.store.run(lambda: None))
+
+    window = make_window(store=True)
+    assert run_async(window._sessions.restore()) == 1
+    assert window.session_model.rowCount() == 1
+    window.select_session(sid)
+    panel = window.session_panel
+    assert panel.state_label.text().startswith("Stopped \u2014")
+    assert panel.restart_button.isVisible() and not panel.input_edit.isEnabled()
+    qtbot.waitUntil(lambda: "before-the-crash" in panel.console.plain_text(), timeout=10_000)
+    panel.restart_button.click()
+    qtbot.waitUntil(lambda: state_of(window, sid) is SessionState.IDLE, timeout=30_000)
+    assert not panel.restart_button.isVisible() and panel.input_edit.isEnabled()
