@@ -102,6 +102,12 @@ def _signal_from(result_error: str | None) -> str | None:
     return None
 
 
+def _retrieved(future: asyncio.Future[object]) -> None:
+    """Mark a shared wait's failure as seen (its waiters get it themselves)."""
+    if not future.cancelled():
+        future.exception()
+
+
 class E2BCommand(CommandHandle):
     def __init__(self, handle: e2b.AsyncCommandHandle, sandbox: E2BSandbox) -> None:
         self.pid = handle.pid
@@ -109,33 +115,48 @@ class E2BCommand(CommandHandle):
         self._sandbox = sandbox
         self._started = time.monotonic()
         self._result: CommandResult | None = None
+        self._sdk_wait: asyncio.Future[e2b.CommandResult] | None = None
+        self._waiters = 0
 
     async def wait(self) -> CommandResult:
+        """Wait for the end; several callers may wait at once (the session and an interrupt).
+
+        One caller giving up (cancelled) does not stop the others; when the last one gives up,
+        the SDK's stream is closed (the command keeps running in the sandbox).
+        """
         if self._result is not None:
             return self._result
+        if self._sdk_wait is None:
+            self._sdk_wait = asyncio.ensure_future(self._handle.wait())
+            self._sdk_wait.add_done_callback(_retrieved)
+        self._waiters += 1
         try:
-            result = await self._handle.wait()
+            result = await asyncio.shield(self._sdk_wait)
             exit_code, error = result.exit_code, result.error
         except asyncio.CancelledError:
-            # lifecycle: stop following (the command keeps running) and close the SDK's stream,
-            # whose pending read would otherwise fail later with nobody to hear it
-            try:
-                await self._handle.disconnect()
-            except Exception as exc:  # noqa: BLE001 - best effort while cancelled
-                log.debug("disconnecting from a command: %s", exc)
+            if self._waiters == 1 and not self._sdk_wait.done():
+                await self._stop_following()
             raise
         except CommandExitException as exc:
             exit_code, error = exc.exit_code, exc.error
         except Exception as exc:  # noqa: BLE001 - translated for the user
-            try:
-                await self._handle.disconnect()  # lifecycle: close the broken stream now
-            except Exception as closing:  # noqa: BLE001 - best effort
-                log.debug("disconnecting from a command: %s", closing)
+            await self._stop_following()  # lifecycle: close the broken stream now
             raise self._sandbox.translate(exc) from None
+        finally:
+            self._waiters -= 1
         signal_name = _signal_from(error) if exit_code == -1 else None
         self._result = CommandResult(exit_code=None if signal_name else exit_code, signal_name=signal_name,
                                      duration_s=time.monotonic() - self._started)
         return self._result
+
+    async def _stop_following(self) -> None:
+        """Stop reading the command's stream and close it (the command is not touched)."""
+        if self._sdk_wait is not None and not self._sdk_wait.done():
+            self._sdk_wait.cancel()
+        try:
+            await self._handle.disconnect()
+        except Exception as exc:  # noqa: BLE001 - best effort
+            log.debug("disconnecting from a command: %s", exc)
 
     async def send_stdin(self, data: bytes) -> None:
         await self._sandbox.call(self._handle.send_stdin(data))
@@ -145,6 +166,11 @@ class E2BCommand(CommandHandle):
 
     async def kill(self) -> None:
         await self._sandbox.call(self._handle.kill())
+
+    async def send_interrupt(self) -> bool:
+        await self._sandbox.call(self._sandbox.sdk.commands.run(
+            f"pkill -INT -P {self.pid}; kill -INT {self.pid}; true", timeout=10))
+        return True
 
 
 class E2BWatch(Watch):

@@ -352,7 +352,7 @@ class SessionManager(SessionWork, SessionLifecycle, SessionRestore, QObject):
             session.output.meta(f"{exc.message.title}: {exc.message.text()}")
 
     def interrupt(self, session_id: str) -> bool:
-        """Kill the foreground command (Ctrl+C); False when none is running."""
+        """Stop the foreground command as Ctrl+C does (killed if it does not stop); False when none runs."""
         session = self._sessions[session_id]
         if session.foreground is None:
             return False
@@ -362,7 +362,7 @@ class SessionManager(SessionWork, SessionLifecycle, SessionRestore, QObject):
     @staticmethod
     async def _interrupt(session: Session, handle: CommandHandle) -> None:
         try:
-            await handle.kill()
+            await handle.interrupt()
         except UserFacingError as exc:
             session.output.meta(f"Could not stop the command: {exc.message.title}. Try again.")
 

@@ -31,6 +31,7 @@ from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.core.terminal import TerminalBuffer
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.ui.console import ConsoleView
+from sesame_desktop.ui.provider_notes import full_rights_label
 from sesame_desktop.ui.url_opener import SafeUrlOpener
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,8 @@ class SessionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
+        self.rights_label = full_rights_label()  # a local session without a sandbox says so
+        layout.addWidget(self.rights_label)
         layout.addWidget(self.console, 1)
         layout.addLayout(inputs)
         manager.session_changed.connect(self._on_manager_session_changed)
@@ -178,11 +181,13 @@ class SessionPanel(QWidget):
                            self.background_button, self.more_button):
                 widget.setEnabled(False)
             for widget in (self.error_button, self.extend_button, self.resume_button, self.restart_button,
-                           self.retry_button):
+                           self.retry_button, self.rights_label):
                 widget.hide()
             self.title_label.setText("")
             self.state_label.setText("")
             return
+        sandbox = self._manager.sandbox(snapshot.id)
+        self.rights_label.setVisible(sandbox is not None and sandbox.full_rights and snapshot.state.open)
         self.title_label.setText(snapshot.name)
         self.state_label.setText(snapshot.title)
         state = snapshot.state
