@@ -94,6 +94,8 @@ class Application:
         self.leftovers = LeftoverSandboxes(providers, self.sessions)
         self.files = FileService(self.sessions)
         self.ports = PortService(self.sessions)
+        self.ports.ports_changed.connect(
+            lambda session_id, infos: self.sessions.record_ports(session_id, tuple(i.port for i in infos)))
         self.window = MainWindow(self.settings, self.sessions, files=self.files, ports=self.ports,
                                  log_dir=paths.log_dir)
         self.window.setWindowIcon(qapp.windowIcon())

@@ -93,6 +93,15 @@ def test_kill_9_with_three_e2b_sessions_then_relaunch(e2b_server, tmp_path):
     assert min(seen) <= last_tick < max(seen)  # the history, and the counter going on
     assert "reconnecting to the sandbox" in sessions["ticker"]["text"]
     assert sessions["server"]["ports"] == [port] and sessions["server"]["background"] == 1
+    import sqlite3
+
+    with sqlite3.connect(base / "data" / "sessions.db") as db:
+        records = {json.loads(row[0])["snapshot"]["name"]: json.loads(row[0]) for row in
+                   db.execute("SELECT data FROM sessions")}
+    assert set(records) == {"ticker", "quiet", "server"}
+    assert {r["snapshot"]["state"] for r in records.values()} == {"ENDED"}
+    assert records["server"]["ports"] == [port]  # kept in the record
+    assert any(c["background"] and str(port) in c["command"] for c in records["server"]["commands"])
     # quitting (End all) ended every sandbox, confirmed: none left running, unlisted or not
     assert e2b_server.sandbox_ids() == []
     log_text = (base / "logs" / "sesame-desktop.log").read_text()

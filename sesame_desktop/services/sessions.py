@@ -391,6 +391,18 @@ class SessionManager(SessionWork, SessionLifecycle, SessionRestore, QObject):
         self.session_removed.emit(session_id)
         return True
 
+    def record_ports(self, session_id: str, ports: tuple[int, ...]) -> None:
+        """Keep the ports the session's servers listen on in its record (shown again after a restart)."""
+        session = self._sessions.get(session_id)
+        if (session is not None and session.snapshot.state.accepts_commands | (session.snapshot.state is
+                SessionState.RECONNECTING) and tuple(ports) != session.ports):
+            session.ports = tuple(ports)
+            self._persist(session)
+
+    def ports(self, session_id: str) -> tuple[int, ...]:
+        """The ports recorded for the session (its last known ones)."""
+        return self._sessions[session_id].ports
+
     def can_apply(self, session_id: str) -> bool:
         """Whether the session's saved work can be applied to the user's folder (an upload)."""
         session = self._sessions[session_id]

@@ -128,3 +128,26 @@ def test_a_sandbox_recorded_without_its_id_is_given_back_to_its_session(manager_
     qtbot.waitUntil(lambda: manager.snapshot("died-while-creating").state is SessionState.IDLE, timeout=30_000)
     assert manager.snapshot("died-while-creating").sandbox_id == sbx.sandbox_id and found == []
     run_async(leftovers.aclose())
+
+
+def test_a_session_whose_sandbox_ended_while_the_app_was_away_shows_how(manager_factory, e2b_env, qtbot,
+                                                                        run_async, tmp_path):
+    sbx = Sandbox.create(metadata={"app": "sesame-desktop", "session": "away", "name": "restored"},
+                         **e2b_env.sdk_opts)
+    store = SessionStore(tmp_path / "data")
+    store.save(record(state=SessionState.RUNNING_TASK, id="away", sandbox_id=sbx.sandbox_id,
+                      commands=(CommandRecord("make", 77),)))
+    output = SessionOutput("away", store, 1000)
+    output.feed(b"history before the restart\n", "stdout")
+    output.close()
+    run_async(store.aclose())
+    e2b_env.kill_sandbox(sbx.sandbox_id)
+    manager = manager_factory(E2BProvider(Secret(e2b_env.api_key)))
+    run_async(manager.restore())
+    qtbot.waitUntil(lambda: manager.snapshot("away").state is SessionState.FAILED, timeout=30_000)
+    snap = manager.snapshot("away")
+    assert snap.ended_how == "sandbox gone" and snap.error.title == "Sandbox gone"
+    manager.buffer("away")
+    run_async(manager.output("away").loaded_from_disk())
+    text = manager.buffer("away").plain_text()
+    assert "history before the restart" in text and "ended while the app was away" in text
