@@ -245,7 +245,8 @@ class SessionLifecycle:
                                     "Extend it to keep working.")
                 self.lifetime_running_out.emit(session.snapshot)
                 await self.on_lifetime_warning(session)
-            await asyncio.sleep(min(LIFETIME_POLL_S, max(0.2, (left or 0) + 0.2)))
+            floor = 1.0 if left is not None and left <= 0 else 0.2  # past the end: ask E2B once a second
+            await asyncio.sleep(min(LIFETIME_POLL_S, max(floor, (left or 0) + 0.2)))
             if (session.snapshot.time_left() or 0) <= 0:
                 await self._at_lifetime_end(session)
                 if session.snapshot.state is not SessionState.IDLE and session.snapshot.state is not \
@@ -325,12 +326,13 @@ class SessionLifecycle:
         session = self._sessions[session_id]
         if not session.snapshot.state.open:
             return True
+        paused = session.snapshot.state is SessionState.PAUSED
         self._update(session, state=SessionState.ENDING, step="Ending…")
         await session.tasks.close(timeout=5)
         session.tasks = type(session.tasks)(f"session-{session_id}-end")
-        if session.snapshot.sandbox_id and session.sandbox is not None:
+        if session.snapshot.sandbox_id:
             try:
-                await asyncio.wait_for(self.save_work(session), 30 if deadline is None else
+                await asyncio.wait_for(self._save_before_end(session, paused), 30 if deadline is None else
                                        max(0.5, (deadline - time.monotonic()) / 2))
             except (TimeoutError, UserFacingError) as exc:
                 session.output.meta(f"The work could not be saved before ending ({type(exc).__name__}).")
@@ -342,6 +344,17 @@ class SessionLifecycle:
                                 or session.snapshot.sandbox_id else "Session ended.")
         self.release_if_hidden(session)
         return confirmed
+
+    async def _save_before_end(self: SessionManager, session: Session, paused: bool) -> None:
+        """Save the work; a paused (or restored, not yet connected) sandbox is woken for it first."""
+        if session.sandbox is None and session.snapshot.provider.value == "e2b":
+            session.sandbox = await self._connect_for_end(session)
+            paused = True
+        if paused and isinstance(session.sandbox, Reattachable):
+            self._update(session, step="Waking the sandbox to save its work…")
+            await session.sandbox.reconnect()
+        if session.sandbox is not None:
+            await self.save_work(session)
 
     async def end_confirmed(self: SessionManager, session: Session, *, deadline: float | None = None) -> bool:
         """Kill the session's sandbox, retrying with backoff until E2B confirms it (or time is up).

@@ -217,6 +217,21 @@ def test_pause_all_at_quit_then_resume_at_the_next_start(make_manager, e2b_env, 
     assert e2b_env.sandbox_state(sandbox_id) == "running" and net.kills() == []
 
 
+def test_ending_a_paused_session_wakes_it_to_save_the_work_first(make_manager, e2b_env, net, qtbot, run_async):
+    manager = make_manager()
+    sid = start(manager, qtbot, task="echo made-before-the-pause > made.txt")
+    sandbox_id = manager.snapshot(sid).sandbox_id
+    assert run_async(manager.close(timeout=10, choice=QuitChoice.PAUSE_ALL), timeout=30) == []
+    again = make_manager()
+    run_async(again.restore())
+    assert again.snapshot(sid).state is SessionState.PAUSED
+    assert run_async(again.end_session(sid), timeout=60) is True
+    snap = again.snapshot(sid)
+    assert snap.state is SessionState.ENDED and snap.work_dir
+    assert "Work saved on this computer" in text(again, sid)
+    assert e2b_env.sandbox_state(sandbox_id) == "killed"
+
+
 def assert_every_running_sandbox_is_listed(manager, e2b_env):
     """No sandbox runs unnoticed: each live one belongs to an open session of the manager."""
     listed = {s.sandbox_id for s in manager.snapshots() if s.state.open}
