@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.e2b_server.pytest_plugin import E2BServer  # noqa: E402
+from tests.e2b_server.pytest_plugin import E2BServer
 
 TARGET_RATIO = 2.0
 TARGET_REATTACH_S = 3.0

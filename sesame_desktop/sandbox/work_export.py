@@ -100,7 +100,7 @@ async def _read_optional(sandbox: Sandbox, path: str) -> bytes:
 
 def _relative(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
-    return text[2:] if text.startswith("./") else text
+    return text.removeprefix("./")
 
 
 def _ignore(_chunk: bytes) -> None:

@@ -432,7 +432,7 @@ class SessionLifecycle:
         unconfirmed: list[str] = []
         if sessions:
             futures = {asyncio.ensure_future(one(s)): s for s in sessions}
-            done, pending = await asyncio.wait(futures, timeout=max(0.1, deadline - time.monotonic()))
+            _done, pending = await asyncio.wait(futures, timeout=max(0.1, deadline - time.monotonic()))
             for task in pending:
                 task.cancel()
             if pending:

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import FolderProject
-from sesame_desktop.core.work_apply import ApplyPlan, apply_plan, dump_manifest, load_manifest, make_manifest, plan_apply
+from sesame_desktop.core.work_apply import (
+    ApplyPlan,
+    apply_plan,
+    dump_manifest,
+    load_manifest,
+    make_manifest,
+    plan_apply,
+)
 from sesame_desktop.sandbox.project_files import select_files
 from sesame_desktop.sandbox.work_export import export_work, mark_start
 
@@ -87,7 +94,6 @@ class SessionWork:
             target.mkdir(parents=True)
             for name, data in files.items():
                 (target / name).write_bytes(data)
-            return None
 
         await self._store.run(write)
         what = "a git bundle and a patch, and " if exported.git else ""
@@ -119,7 +125,7 @@ class SessionWork:
             manifest_path = base / MANIFEST
             manifest = load_manifest(manifest_path.read_bytes()) if manifest_path.exists() else {}
             files_now = (latest / "files.txt").read_text(errors="replace").splitlines()
-            files_now = [f[2:] if f.startswith("./") else f for f in files_now]
+            files_now = [f.removeprefix("./") for f in files_now]
             return plan_apply(project.path, (latest / "changed-files.tar.gz").read_bytes(), manifest, files_now)
 
         try:

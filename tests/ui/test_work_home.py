@@ -39,7 +39,8 @@ def test_an_e2b_git_session_brings_a_bundle_and_a_patch_home(real_keyring, e2b_e
     clone = tmp_path / "from-bundle"
     subprocess.run(["git", "clone", "-q", str(saved / "work.bundle"), str(clone)], check=True)
     subprocess.run(["git", "-C", str(clone), "fetch", "-q", str(saved / "work.bundle"), "refs/sesame/work"], check=True)
-    shown = subprocess.run(["git", "-C", str(clone), "show", "FETCH_HEAD:new.txt"], capture_output=True, text=True)
+    shown = subprocess.run(["git", "-C", str(clone), "show", "FETCH_HEAD:new.txt"], capture_output=True, text=True,
+                           check=True)
     assert shown.stdout == "new\n"
     check = subprocess.run(["git", "-C", str(git_project), "apply", "--check", str(saved / "work.patch")],
                            capture_output=True, text=True)
