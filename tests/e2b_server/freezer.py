@@ -6,7 +6,7 @@ from there on resume, and its files stay. Here every process of the sandbox gets
 
 Which processes: with bubblewrap, every host process whose PID namespace is the sandbox's
 (so a daemon that left its command's process group is frozen too), except the namespace's
-init (bwrap, which only reaps). Without isolation: the process groups of the sandbox's
+init (bwrap, which only reaps), and the host-side ``nsenter`` that started each command. Without isolation: the process groups of the sandbox's
 commands and every descendant of them.
 
 Processes can fork while they are being stopped, so the scan repeats until it finds no
@@ -45,14 +45,26 @@ def _ppid(pid: int) -> int:
     return int(stat[stat.rfind(")") + 2 :].split()[1])
 
 
+def launchers(sbx: Sandbox) -> list[int]:
+    """The host-side ``nsenter`` of each command (and of each ``sudo`` command): outside the
+    sandbox's PID namespace, waiting for its child. It must stop and continue with the
+    sandbox: nsenter stops itself when its child stops and only then continues the child."""
+    pids = [proc.popen.pid for proc in sbx.processes.values() if proc.popen.poll() is None]
+    if sbx.sudo is not None:
+        pids += [child.pid for child in sbx.sudo.children if child.returncode is None]
+    return pids
+
+
 def sandbox_pids(sbx: Sandbox) -> list[int]:
-    """Host pids of every process of the sandbox (not its bwrap init)."""
+    """Host pids of every process of the sandbox (not its bwrap init), and the launchers of
+    its commands."""
     if sbx.ns is not None:
         ns = _ns_inode(sbx.ns.pid)
         if ns is None:
             return []
         me = os.getpid()
-        return [p for p in _all_pids() if p not in (sbx.ns.pid, me) and _ns_inode(p) == ns]
+        inside = [p for p in _all_pids() if p not in (sbx.ns.pid, me) and _ns_inode(p) == ns]
+        return inside + [p for p in launchers(sbx) if p not in inside]
     roots = {proc.pgid for proc in sbx.processes.values()}
     parents = {p: _ppid(p) for p in _all_pids()}
     found: set[int] = set()
@@ -113,3 +125,8 @@ def is_stopped(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rfind(")") + 2 :].split()[0] in ("T", "t")
+
+
+def continue_stopped(pids: Iterable[int]) -> None:
+    """SIGCONT the processes of ``pids`` that are stopped."""
+    _signal_all([p for p in pids if is_stopped(p)], signal.SIGCONT)

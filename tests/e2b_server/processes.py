@@ -14,6 +14,7 @@ command "running" (as envd, which reports the end when the process itself exits)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import fcntl
 import logging
@@ -288,22 +289,37 @@ class ManagedProcess:
         self._paused_left = None
 
     def kill_group(self, sig: int) -> list[int]:
-        """Signal the command's process group and every process of its session (an
-        interactive shell, as in a PTY, moves itself and its jobs into groups of their own).
-        Returns the host pids signalled."""
-        try:
-            os.killpg(self.pgid, sig)
-        except ProcessLookupError:
-            pass
-        except PermissionError:
-            log.warning("no permission to signal process group %s", self.pgid)
+        """Signal every process of the command's session: its process group and any group an
+        interactive shell (as in a PTY) moved itself or its jobs into. Returns the host pids.
+
+        In a sandbox the session leader is ``nsenter``, outside the sandbox's PID namespace,
+        waiting for the command: it is left to exit with its child (it passes the child's
+        status on). Killed first, its child would be orphaned to the *host's* init, which
+        may reap it only seconds later, while ``kill -0`` inside still finds the zombie."""
         pids = session_pids(self.pgid)
-        for pid in pids:
+        leader_waits = self.sandbox.ns is not None and self.popen.poll() is None
+        targets = [p for p in pids if not (leader_waits and p == self.pgid)]
+        if not targets and not leader_waits:
+            targets = [self.pgid]
+        for pid in targets:
             try:
                 os.kill(pid, sig)
-            except (ProcessLookupError, PermissionError):
+            except ProcessLookupError:
                 pass
+            except PermissionError:
+                log.warning("no permission to signal process %s", pid)
+        if leader_waits:
+            # nothing inside (yet): end the leader itself; else make sure it is not stopped
+            # (nsenter stops itself while its child is stopped, as in a paused sandbox)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pgid, sig if not targets else signal.SIGCONT)
         return pids
+
+    def kill_leader(self) -> None:
+        """SIGKILL the host-side launcher (the sandbox is gone: nothing can be orphaned)."""
+        if self.popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.popen.pid, signal.SIGKILL)
 
     async def kill_and_reap(self, sig: int, timeout: float = 2.0) -> None:
         """:meth:`kill_group`, then (SIGKILL) wait until those processes are reaped, so that

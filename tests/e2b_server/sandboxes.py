@@ -322,6 +322,14 @@ class SandboxManager:
         log.info("sandbox %s paused (%d processes frozen)", sbx.sandbox_id, len(sbx.frozen_pids))
         return True
 
+    @staticmethod
+    def _unstick(sbx: Sandbox) -> None:
+        """Continue the stopped launchers of a running sandbox. ``nsenter`` stops itself when
+        it sees its child stopped; if it sees that only after the thaw, it stays stopped (and
+        would never pass on its child's exit)."""
+        if sbx.alive and sbx.state == "running":
+            freezer.continue_stopped(freezer.launchers(sbx))
+
     def _end_processes(self, sbx: Sandbox) -> None:
         """Kill every process of the sandbox but its init (a cold boot finds none)."""
         for proc in list(sbx.processes.values()):
@@ -341,6 +349,9 @@ class SandboxManager:
         freezer.thaw(sbx, sbx.frozen_pids)
         sbx.frozen_pids = []
         sbx.state = "running"
+        loop = asyncio.get_running_loop()
+        for delay in (0.05, 0.25, 1.0):  # a launcher that stopped itself after the thaw
+            loop.call_later(delay, self._unstick, sbx)
         for proc in list(sbx.processes.values()):
             proc.resume_deadline()
         self.set_timeout(sbx, timeout)
@@ -363,6 +374,8 @@ class SandboxManager:
         if sbx.init is not None and sbx.init.poll() is None:
             sbx.init.kill()
             sbx.init.wait()
+        for proc in list(sbx.processes.values()):
+            proc.kill_leader()
         if sbx.sudo is not None:
             sbx.sudo.close()
         if sbx.net is not None:

@@ -77,6 +77,7 @@ def test_a_killed_test_run_leaves_no_server_behind(tmp_path: Path) -> None:
     assert Path(f"/proc/{server_pid}").exists()
     starter.kill()  # no cleanup code runs in the starter
     starter.wait()
+    starter.stdout.close()
     wait_until(lambda: not Path(f"/proc/{server_pid}").exists() or _is_zombie(server_pid), timeout=10)
     wait_until(lambda: not Path(state_dir).exists(), timeout=5)
     shutil.rmtree(Path(log_path).parent)
