@@ -15,7 +15,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import e2b
 import httpx
@@ -102,7 +102,7 @@ def _signal_from(result_error: str | None) -> str | None:
     return None
 
 
-def _retrieved(future: asyncio.Future[object]) -> None:
+def _retrieved(future: asyncio.Future[Any]) -> None:
     """Mark a shared wait's failure as seen (its waiters get it themselves)."""
     if not future.cancelled():
         future.exception()
