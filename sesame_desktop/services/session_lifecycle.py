@@ -350,11 +350,19 @@ class SessionLifecycle:
         if session.sandbox is None and session.snapshot.provider.value == "e2b":
             session.sandbox = await self._connect_for_end(session)
             paused = True
-        if paused and isinstance(session.sandbox, Reattachable):
-            self._update(session, step="Waking the sandbox to save its work…")
-            await session.sandbox.reconnect()
-        if session.sandbox is not None:
-            await self.save_work(session)
+        attempt = 0
+        while session.sandbox is not None:  # bounded by the caller's time limit
+            try:
+                if paused and isinstance(session.sandbox, Reattachable):
+                    self._update(session, step="Waking the sandbox to save its work…")
+                    await session.sandbox.reconnect()
+                    paused = False
+                await self.save_work(session)
+                return
+            except ContactLostError:
+                self._update(session, step="Waiting for the sandbox to save its work…")
+                await asyncio.sleep(RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S) - 1)])
+                attempt += 1
 
     async def end_confirmed(self: SessionManager, session: Session, *, deadline: float | None = None) -> bool:
         """Kill the session's sandbox, retrying with backoff until E2B confirms it (or time is up).

@@ -157,6 +157,7 @@ def test_503_bursts_on_kill_are_retried_until_confirmed(make_manager, e2b_env, n
     assert manager.snapshot(sid).state is SessionState.ENDED
     assert not e2b_env.is_alive(sandbox_id)
     assert "Session ended; the sandbox was stopped." in text(manager, sid)
+    assert manager.snapshot(sid).work_dir and "Work saved on this computer" in text(manager, sid)
 
 
 def test_an_end_that_is_never_confirmed_is_listed_and_retried_at_the_next_start(
@@ -258,6 +259,7 @@ def test_5xx_bursts_on_every_control_plane_call(make_manager, e2b_env, net, qtbo
     e2b_env.fail_next(5, status=500)  # no SDK retries for 500: the app's own backoff
     assert run_async(manager.end_session(sid), timeout=60) is True
     assert not e2b_env.is_alive(sandbox_id) and net.kills().count(sandbox_id) >= 2
+    assert manager.snapshot(sid).work_dir
 
 
 def test_api_down_and_back_during_end(make_manager, e2b_env, net, qtbot, run_async):
@@ -270,6 +272,7 @@ def test_api_down_and_back_during_end(make_manager, e2b_env, net, qtbot, run_asy
     qtbot.wait(3000)
     assert e2b_env.is_alive(sandbox_id) and manager.snapshot(sid).state is SessionState.ENDING
     net.restore()
-    qtbot.waitUntil(lambda: manager.snapshot(sid).state is SessionState.ENDED, timeout=30_000)
+    qtbot.waitUntil(lambda: manager.snapshot(sid).state is SessionState.ENDED, timeout=60_000)
     assert not e2b_env.is_alive(sandbox_id)
+    assert manager.snapshot(sid).work_dir  # saved once the API was back, before the end
     assert_every_running_sandbox_is_listed(manager, e2b_env)
