@@ -131,14 +131,25 @@ def test_sandbox_killed_outside_and_two_sessions(real_keyring, e2b_env, make_win
     assert state_of(window, healthy) is SessionState.IDLE
 
 
-def test_lifetime_reached(real_keyring, e2b_env, make_window, qtbot):
-    window = make_window(environ={"E2B_SANDBOX_TIMEOUT": "3000"})
+def test_lifetime_reached_pauses_and_resume_continues(real_keyring, e2b_env, make_window, qtbot):
+    window = make_window(environ={"E2B_SANDBOX_TIMEOUT": "5000"})
     set_key_in_settings(window, qtbot, e2b_env.api_key)
-    session_id = start_e2b_session(window, qtbot, empty=True)
-    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=60_000)
-    title, explanation = failed_error(window, qtbot, session_id)
-    assert title == "Sandbox lifetime reached"
-    assert "E2B_SANDBOX_TIMEOUT" in explanation
+    session_id = start_e2b_session(window, qtbot, empty=True, task="echo kept > kept.txt; sleep 600")
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.PAUSED, timeout=60_000)
+    sandbox_id = window._sessions.snapshot(session_id).sandbox_id
+    assert e2b_env.sandbox_state(sandbox_id) == "paused"
+    window.select_session(session_id)
+    panel = window.session_panel
+    assert panel.state_label.text() == "Paused \u2014 lifetime reached"
+    assert "Paused \u2014 lifetime reached" in window.session_model.data(window.session_model.index(0))
+    assert panel.resume_button.isVisible() and not panel.input_edit.isEnabled()
+    assert console_text(window).count("paused") == 1  # one message, not two
+    panel.resume_button.click()
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.RUNNING_TASK, timeout=30_000)
+    assert window._sessions.snapshot(session_id).running == "echo kept > kept.txt; sleep 600"
+    assert e2b_env.sandbox_state(sandbox_id) == "running"
+    assert (e2b_env.host_root(sandbox_id) / "project" / "kept.txt").read_text() == "kept\n"
+    assert not panel.resume_button.isVisible()
 
 
 def test_lifetime_warning_and_extend(real_keyring, e2b_env, make_window, qtbot):
@@ -154,7 +165,9 @@ def test_lifetime_warning_and_extend(real_keyring, e2b_env, make_window, qtbot):
     expires_before = window._sessions.snapshot(session_id).expires_at
     qtbot.wait(1100)  # so that "4 min from now" is a later moment than the first one
     assert window.session_panel.extend_button.isVisible()
-    window.session_panel.extend_button.click()
+    box = window.lifetime_box
+    assert box.isVisible() and not box.isModal()
+    next(b for b in box.buttons() if b.text() == "Extend").click()
     qtbot.waitUntil(lambda: "Lifetime extended" in console_text(window), timeout=20_000)
     assert e2b_env.sandboxes()[sandbox_id]["end_at"] > before
     assert window._sessions.snapshot(session_id).expires_at > expires_before
@@ -169,3 +182,20 @@ def test_extend_failure_is_shown(real_keyring, e2b_env, make_window, qtbot):
     with qtbot.waitSignal(window.messages.shown, timeout=30_000) as shown:
         window.session_panel.extend_button.click()
     assert shown.args[0].title == "E2B had a problem"
+
+
+def test_a_dropped_stream_shows_reconnecting_not_failed(real_keyring, e2b_env, make_window, qtbot):
+    window = make_window()
+    set_key_in_settings(window, qtbot, e2b_env.api_key)
+    session_id = start_e2b_session(window, qtbot, empty=True,
+                                   task="for i in $(seq 1 60); do echo line-$i; sleep 0.05; done")
+    window.select_session(session_id)
+    qtbot.waitUntil(lambda: "line-3" in console_text(window), timeout=60_000)
+    labels: list[str] = []
+    window._sessions.session_changed.connect(lambda _s: labels.append(window.session_panel.state_label.text()))
+    e2b_env.drop_streams(window._sessions.snapshot(session_id).sandbox_id)
+    qtbot.waitUntil(lambda: "line-60" in console_text(window), timeout=30_000)
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=30_000)
+    assert "Reconnecting\u2026" in labels and not any(label.startswith("Failed") for label in labels)
+    assert "Connection to the sandbox lost" in console_text(window)
+    assert e2b_env.is_alive(window._sessions.snapshot(session_id).sandbox_id)
