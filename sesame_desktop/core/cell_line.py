@@ -49,17 +49,25 @@ class CellLine:
         cursor: Column of the next write; may be past the end (the gap fills with spaces).
     """
 
-    __slots__ = ("text", "styles", "cursor")
+    __slots__ = ("text", "styles", "cursor", "columns")
 
-    def __init__(self, text: str = "", styles: list[Style] | None = None, cursor: int = 0) -> None:
+    def __init__(
+        self,
+        text: str = "",
+        styles: list[Style] | None = None,
+        cursor: int = 0,
+        columns: int = 80,
+    ) -> None:
         self.text = text
         self.styles = styles
         self.cursor = cursor
+        self.columns = columns  # where cursor moves stop (the right-align idiom ``ESC[999C``)
 
     @classmethod
-    def from_runs(cls, text: str, runs: tuple[Run, ...]) -> CellLine:
+    def from_runs(cls, text: str, runs: tuple[Run, ...], columns: int = 80) -> CellLine:
         """A line showing ``text`` with ``runs``, cursor at its end."""
-        return cls(text, styles_from_runs(runs, len(text)) if runs else None, len(text))
+        styles = styles_from_runs(runs, len(text)) if runs else None
+        return cls(text, styles, len(text), columns)
 
     def runs(self) -> tuple[Run, ...]:
         """The non-default style runs of the line."""
@@ -130,11 +138,12 @@ class CellLine:
         if final == "K":
             self._erase_in_line(_count(params, 0) if params else 0)
         elif final == "C":
-            self.cursor = min(self.cursor + _count(params), _MAX_COLUMN)
+            limit = max(self.cursor, self.columns - 1)
+            self.cursor = min(self.cursor + _count(params), limit)
         elif final == "D":
             self.cursor = max(0, self.cursor - _count(params))
         elif final == "G":
-            self.cursor = _count(params) - 1
+            self.cursor = min(_count(params), self.columns) - 1
         elif final == "X":
             self._erase_chars(_count(params))
         elif final == "P":
