@@ -484,6 +484,10 @@ class TerminalBuffer:
             st.cell = None
         else:
             text = "".join(st.parts) + tail if st.parts else tail
+            if len(text) > MAX_LINE_CHARS:
+                st.parts, st.size = [text], len(text)
+                self._break_long_line(st)
+                text = st.parts[0] if st.parts else ""
             self._append(self._make_fast(st, text, st.start_style))
             st.parts = []
             st.size = 0

@@ -372,3 +372,36 @@ def test_shrinking_the_scrollback_drops_and_counts_the_oldest_lines():
 def test_c1_controls_are_dropped_even_when_split_between_chunks():
     assert fed(b"a\xc2\x9b31mb \xc2\xa9\n").line(0).text == "a31mb ©"  # C1 CSI is not interpreted
     assert fed(b"a\xc2", b"\x85b\n").line(0).text == "ab"  # NEL split across chunks
+
+
+def test_a_long_line_is_cut_at_the_same_places_however_it_arrives():
+    from sesame_desktop.core.terminal import MAX_LINE_CHARS
+
+    data = (b"\x1b[31mab\x1b[0m" + b"x" * 1000) * 3000 + b"\nafter\n"  # ~3 MB, SGR codes inside
+    whole = fed(data)
+    for size in (65536, 4093):
+        split = fed(*[data[i : i + size] for i in range(0, len(data), size)])
+        assert lines_of(split) == lines_of(whole)
+    lengths = [len(line.text) for line in lines_of(whole)]
+    assert max(lengths) <= MAX_LINE_CHARS
+    assert lines_of(whole)[-1].text == "after"
+
+
+def test_scrollback_is_bounded_by_characters_as_well_as_lines():
+    b = TerminalBuffer(1000, max_chars=10_000)
+    b.feed(b"".join(b"%0100d\n" % i for i in range(500)))  # 50,000 characters in 500 lines
+    assert b.kept_chars <= 10_000
+    assert len(b) == 100 and b.evicted == 400
+    assert b.line(len(b) - 1).text.endswith("499")
+
+
+def test_crlf_and_erase_after_text_take_the_fast_path_and_mean_what_terminals_show():
+    b = fed(b"one\r\ntwo\x1b[K\r\n\x1b[32mthree\x1b[0m\x1b[K\r", b"\nfour\r\x1b[Kfive\n")
+    assert [line.text for line in lines_of(b)] == ["one", "two", "three", "five"]
+
+
+def test_progress_redraws_split_anywhere_keep_the_cursor_where_the_last_one_left_it():
+    data = b"\r100% done" + b"\r50%"  # the shorter redraw leaves the tail of the longer one
+    for cut in range(len(data) + 1):
+        b = fed(data[:cut], data[cut:], b"!\n")
+        assert lines_of(b)[0].text == "50%! done"
