@@ -231,10 +231,7 @@ class Screen:
             and self.bottom == self.lines - 1
             and not self.origin
             and not self.modes.alternate
-            and not self.graphics
             and self.used() == self.y + 1
-            and self.x <= len(self.grid[self.y].chars)
-            and all(c.isascii() and len(c) == 1 for c in self.grid[self.y].chars)
         )
 
     # -- writing ---------------------------------------------------------------------------
@@ -529,12 +526,12 @@ class Screen:
         elif final == "X":
             self._erase_cells(self.x, self.x + n)
         elif final == "P":
-            row = self.grid[self.y]
+            line = self.grid[self.y]
             x = min(self.x, self.columns - 1) if self.wrap else self.x
-            if x < len(row.chars):
-                self._split_wide(row, x, x + n)
-                del row.chars[x : x + n]
-                del row.styles[x : x + n]
+            if x < len(line.chars):
+                self._split_wide(line, x, x + n)
+                del line.chars[x : x + n]
+                del line.styles[x : x + n]
         elif final == "@":
             self._insert_cells(self.grid[self.y], min(self.x, self.columns - 1), n)
         elif final == "L":
@@ -731,3 +728,56 @@ class Screen:
         self.y = min(self.y, lines - 1)
         if self.tabstops is not None:
             self.tabstops = {t for t in self.tabstops if t < columns}
+
+
+class LiveRow:
+    """The unfinished line of a console stream once a control touched it: one screen row.
+
+    Carriage returns, backspaces, erases and column moves are played on it exactly as on the
+    screen (cells, not characters), so a line keeps its meaning when cursor addressing later
+    turns the bottom of the console into a :class:`Screen`.
+    """
+
+    __slots__ = ("screen",)
+
+    def __init__(self, row: Row, x: int, columns: int) -> None:
+        self.screen = Screen(columns, 1, wrap=False)
+        self.screen.grid[0] = row
+        self.screen.stream = row.stream
+        self.screen.x = x
+
+    @classmethod
+    def from_text(cls, text: str, runs: tuple[Run, ...], stream: str, columns: int) -> LiveRow:
+        """A row showing ``text`` with ``runs``, the cursor at its end."""
+        row = Row.from_text(text, runs, stream)
+        return cls(row, len(row.chars), columns)
+
+    @property
+    def row(self) -> Row:
+        return self.screen.grid[0]
+
+    @property
+    def text(self) -> str:
+        return self.screen.grid[0].text
+
+    @property
+    def cursor(self) -> int:
+        """The cursor's column (in cells)."""
+        return self.screen.x
+
+    def plain(self) -> bool:
+        """Whether the row is all one-cell characters in the default style (text == cells)."""
+        row = self.screen.grid[0]
+        return all(s is DEFAULT_STYLE for s in row.styles) and all(
+            len(c) == 1 for c in row.chars
+        )
+
+    def runs(self) -> tuple[Run, ...]:
+        return self.screen.grid[0].runs()
+
+    def play(self, piece: str, style: Style) -> Style:
+        """Apply ``piece`` (no newline) at the cursor; returns the style after it."""
+        screen = self.screen
+        screen.style = style
+        screen.play(piece)
+        return screen.style

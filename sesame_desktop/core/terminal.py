@@ -31,9 +31,8 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from sesame_desktop.core.cell_line import CellLine
 from sesame_desktop.core.cells import char_width
-from sesame_desktop.core.screen import Row, Screen
+from sesame_desktop.core.screen import LiveRow, Row, Screen
 from sesame_desktop.core.sgr import (
     DEFAULT_STYLE,
     SGR_RE,
@@ -42,7 +41,6 @@ from sesame_desktop.core.sgr import (
     end_style,
     expand_tabs_cells,
     reset_style,
-    runs_from_styles,
 )
 from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
     _CELLS,
@@ -64,6 +62,18 @@ from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
     stored_size,
     unpack,
 )
+
+__all__ = [
+    "META",
+    "STDERR",
+    "STDOUT",
+    "BufferEvent",
+    "Line",
+    "TerminalBuffer",
+    "format_command_end",
+    "format_command_start",
+    "snapshot_text",
+]
 
 DEFAULT_SCROLLBACK = 100_000
 DEFAULT_SCROLLBACK_CHARS = 64 << 20
@@ -118,7 +128,7 @@ def _overprinted(base: str, cursor: int, piece: str) -> tuple[str, int]:
     """
     segments = piece.split("\r")
     first = segments[0]
-    if cursor > len(base):
+    if first and cursor > len(base):
         base += " " * (cursor - len(base))
     text = base[:cursor] + first + base[cursor + len(first) :]
     if len(segments) == 1:
@@ -174,6 +184,7 @@ class TerminalBuffer:
         self._screen_size = screen_size
         self._screen: Screen | None = None  # the screen while output addresses it
         self._screen_owner: _Stream | None = None  # the stream playing on it
+        self._screen_kept: Screen | None = None  # its modes, saved cursor... between uses
         self._screen_rows: dict[int, Line] = {}
         self._screen_version = -1
         self.generation = 0
@@ -236,8 +247,8 @@ class TerminalBuffer:
         return line
 
     @staticmethod
-    def _decode(item: str | tuple) -> Line:  # type: ignore[type-arg]
-        if type(item) is str:  # stdout, SGR codes inside, default style at the start
+    def _decode(item: Stored) -> Line:
+        if isinstance(item, str):  # stdout, SGR codes inside, default style at the start
             clean, runs, _ = decode_raw(item, DEFAULT_STYLE)
             return Line(clean, runs, STDOUT)
         kind, text, stream, extra = item
@@ -246,7 +257,7 @@ class TerminalBuffer:
             return Line(clean, runs, stream)
         if kind == _PLAIN:
             return Line(expand_tabs_cells(text) if "\t" in text else text, (), stream)
-        return Line(text, tuple((a, b, Style._make(style)) for a, b, style in extra), stream)
+        return Line(text, tuple((a, b, Style._make(st)) for a, b, st in extra), stream)  # type: ignore[attr-defined]
 
     def text(self, index: int) -> str:
         """The plain text of the line at ``index`` (cheaper than :meth:`line`)."""
@@ -320,6 +331,8 @@ class TerminalBuffer:
         ``data`` is raw bytes, split anywhere, or ``str`` (the E2B SDK decodes output itself:
         it is used as it is, not encoded and decoded again).
         """
+        if not data:
+            return
         st = self._stream(stream)
         hold_cr = False
         if isinstance(data, str):
@@ -403,6 +416,7 @@ class TerminalBuffer:
         self.finish()
         self._append((_PLAIN, text.replace("\n", " "), META, None))
         self._meta_end = self._committed
+        self._screen_kept = None
         self._changed()
 
     def begin_command(self, command: str, started_at: datetime) -> None:
@@ -433,7 +447,7 @@ class TerminalBuffer:
         self._decoded.clear()
         self._committed = 0
         self._meta_end = 0
-        self._screen = self._screen_owner = None
+        self._screen = self._screen_owner = self._screen_kept = None
         for st in self._live:
             st.parts = []
             st.size = 0
@@ -479,8 +493,7 @@ class TerminalBuffer:
             cell = st.cell
             if tail:
                 st.style = cell.play(tail, st.style)
-            runs = runs_from_styles(cell.styles) if cell.styles is not None else ()
-            self._append((_CELLS, cell.text, st.name, pack_runs(runs)))
+            self._append((_CELLS, cell.text, st.name, pack_runs(cell.runs())))
             st.cell = None
         else:
             text = "".join(st.parts) + tail if st.parts else tail
@@ -501,15 +514,15 @@ class TerminalBuffer:
         if st not in self._live:
             self._live.append(st)
 
-    def _to_cell(self, st: _Stream) -> CellLine:
+    def _to_cell(self, st: _Stream) -> LiveRow:
         if st.cell is None:
             if st.parts:
                 clean, runs, _ = decode_raw("".join(st.parts), st.start_style)
-                st.cell = CellLine.from_runs(clean, runs, self._screen_size[0])
+                st.cell = LiveRow.from_text(clean, runs, st.name, self._screen_size[0])
                 st.parts = []
                 st.size = 0
             else:
-                st.cell = CellLine(columns=self._screen_size[0])
+                st.cell = LiveRow(Row(st.name), 0, self._screen_size[0])
             self._set_live(st)
         return st.cell
 
@@ -518,6 +531,9 @@ class TerminalBuffer:
             return
         if st.cell is not None:
             st.style = st.cell.play(part, st.style)
+            return
+        if not st.parts and part[0] == "\x1b" and not SGR_RE.sub("", part):
+            st.style = st.start_style = end_style(st.style, part)  # colours only: no line yet
             return
         st.parts.append(part)
         st.size += len(part)
@@ -555,22 +571,24 @@ class TerminalBuffer:
 
     def _overprint(self, st: _Stream, piece: str, ends_line: bool) -> bool:
         """Apply a piece of text and carriage returns without a cell model, if that is exact."""
-        if st.style is not DEFAULT_STYLE or not _narrow(piece):
+        if st.style is not DEFAULT_STYLE:
             return False
         if st.cell is not None:
             cell = st.cell
-            if cell.styles is not None or "\t" in cell.text or not _narrow(cell.text):
+            if not cell.plain():
                 return False
             base, cursor = cell.text, cell.cursor
         elif st.parts:
             if st.start_style is not DEFAULT_STYLE:
                 return False
             base = "".join(st.parts)
-            if "\x1b" in base or "\t" in base or not _narrow(base):
+            if "\x1b" in base or "\t" in base:
                 return False
             cursor = len(base)
         else:
             base, cursor = "", 0
+        if not _narrow(piece) or not _narrow(base):
+            return False  # wide characters: the cells of a live row count them
         text, cursor = _overprinted(base, cursor, piece)
         st.parts = []
         st.size = 0
@@ -579,16 +597,12 @@ class TerminalBuffer:
             self._commit_live(st, text)
         elif cursor == len(text):
             self._add_fast_part(st, text)
+            if not text and st in self._live:
+                self._live.remove(st)
         else:
-            st.cell = CellLine(text, None, cursor, self._screen_size[0])
+            st.cell = LiveRow(Row.from_text(text, (), st.name), cursor, self._screen_size[0])
             self._set_live(st)
         return True
-
-    @staticmethod
-    def _live_narrow(st: _Stream) -> bool:
-        if st.cell is not None:
-            return _narrow(st.cell.text)
-        return not st.parts or _narrow("".join(st.parts))
 
     def _feed_text(self, st: _Stream, text: str, simple: bool) -> None:
         """Split ``text`` into lines; ``simple``: it has no control but tab, newline and SGR."""
@@ -599,8 +613,6 @@ class TerminalBuffer:
                 return
         pieces = text.split("\n")
         last = len(pieces) - 1
-        if simple and st.cell is not None and not _narrow(pieces[0]):
-            simple = False  # a wide character joins a line with cursor moves: cells count
         if simple:
             if last:
                 self._commit_live(st, pieces[0])
@@ -610,14 +622,14 @@ class TerminalBuffer:
             self._add_fast_part(st, pieces[last])
             return
         for i, piece in enumerate(pieces):
-            if not _NEEDS_CELL.search(piece) and (i or st.cell is None or _narrow(piece)):
+            if not _NEEDS_CELL.search(piece):
                 if i < last:
                     self._commit_live(st, piece)
                 else:
                     self._add_fast_part(st, piece)
             elif _CR_ONLY.fullmatch(piece) and self._overprint(st, piece, i < last):
                 pass
-            elif _NEEDS_SCREEN.search(piece) or not _narrow(piece) or not self._live_narrow(st):
+            elif _NEEDS_SCREEN.search(piece):
                 self._enter_screen(st)
                 self._play_screen(st, "\n".join(pieces[i:]))
                 return
@@ -626,6 +638,10 @@ class TerminalBuffer:
                 st.style = cell.play(piece, st.style)
                 if i < last or len(cell.text) > MAX_LINE_CHARS:
                     self._commit_live(st)
+                elif not cell.text and not cell.cursor:  # nothing shown, nothing to keep
+                    st.cell = None
+                    st.start_style = st.style
+                    self._live.remove(st)
 
     def _extend_simple(self, st: _Stream, pieces: list[str], last: int, text: str) -> None:
         """Append ``pieces[1:last]`` (``text``: them joined by newlines): whole lines of text,
@@ -673,14 +689,15 @@ class TerminalBuffer:
         self._committed -= len(items)
         self._chars -= sum(map(stored_size, items))
         for item in items:
-            text = item if type(item) is str else item[1]  # type: ignore[index]
-            if len(text) <= MAX_LINE_CHARS:  # type: ignore[arg-type]
+            stored: Stored = item  # type: ignore[assignment]
+            text = stored if isinstance(stored, str) else stored[1]
+            if len(text) <= MAX_LINE_CHARS:
                 self._append(item)
                 continue
-            probe = _Stream(STDOUT if type(item) is str else item[2])  # type: ignore[index]
-            probe.start_style = DEFAULT_STYLE if type(item) is str else unpack(item[3])  # type: ignore[index]
-            probe.parts = [text]  # type: ignore[list-item]
-            probe.size = len(text)  # type: ignore[arg-type]
+            probe = _Stream(STDOUT if isinstance(stored, str) else stored[2])
+            probe.start_style = DEFAULT_STYLE if isinstance(stored, str) else unpack(stored[3])
+            probe.parts = [text]
+            probe.size = len(text)
             self._break_long_line(probe)
             if probe.parts:
                 self._append(self._make_fast(probe, probe.parts[0], probe.start_style))
@@ -694,6 +711,8 @@ class TerminalBuffer:
         columns, height = self._screen_size
         lo = max(self._meta_end, self.evicted)
         k = min(height - 1, self._committed - lo)
+        if any(other is not st for other in self._live):
+            k = 0  # another stream's unfinished line sits below the kept lines: keep them put
         n = len(self._lines)
         rows = []
         for i in range(n - k, n):
@@ -710,15 +729,16 @@ class TerminalBuffer:
             line = self._live_line(st)
             live = Row.from_text(line.text, line.runs, st.name)
             if st.cell is not None:
-                x = len(Row.from_text(line.text[: st.cell.cursor], (), st.name).chars)
-                x += max(0, st.cell.cursor - len(line.text))
+                live, x = st.cell.row, st.cell.cursor
             else:
                 x = len(live.chars)
             st.parts, st.size, st.cell = [], 0, None
         self._set_live(st)  # the screen's rows take the place of the live line
         st.start_style = st.style
-        screen = Screen(columns, height, wrap=False, on_scroll=self._on_screen_scroll)
-        screen.grid[: k + 1] = [*rows, live]
+        screen = self._screen_kept
+        if screen is None:
+            screen = Screen(columns, height, wrap=False, on_scroll=self._on_screen_scroll)
+        screen.grid = [*rows, live, *(Row(st.name) for _ in range(height - k - 1))]
         screen.y, screen.x = k, x
         self._screen = screen
         self._screen_owner = st
@@ -752,6 +772,7 @@ class TerminalBuffer:
         screen = self._screen
         assert screen is not None
         self._screen = self._screen_owner = None
+        self._screen_kept = screen
         used = screen.used()
         last = screen.y if keep_live else used
         for row in screen.grid[:last]:
@@ -759,10 +780,8 @@ class TerminalBuffer:
         if keep_live:
             row = screen.grid[screen.y]
             if row.chars or screen.x:
-                styles = None if not any(s is not DEFAULT_STYLE for s in row.styles) else row.styles
-                st.cell = CellLine(
-                    row.text, list(styles) if styles else None, screen.x, screen.columns
-                )
+                st.cell = LiveRow(row, screen.x, screen.columns)
+                st.version += 1  # what was decoded of the live line while entering is stale
                 self._set_live(st)
                 st.start_style = st.style
                 return

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum
 from typing import NamedTuple, TypeAlias
 
-from sesame_desktop.core.cell_line import CellLine
+from sesame_desktop.core.screen import LiveRow
 from sesame_desktop.core.sgr import DEFAULT_STYLE, SGR_RE, Run, Style, expand_tabs_cells
 
 STDOUT = "stdout"
@@ -29,15 +29,15 @@ Stored: TypeAlias = "str | tuple[int, str, str, object]"
 """A kept line: a bare ``str`` (stdout, default style at its start) or ``(kind, text, stream, extra)``."""
 
 
-def pack(style: Style) -> tuple | None:
+def pack(style: Style) -> tuple[object, ...] | None:
     return None if style is DEFAULT_STYLE else tuple(style)
 
 
-def unpack(packed: tuple | None) -> Style:
-    return DEFAULT_STYLE if packed is None else Style._make(packed)
+def unpack(packed: object) -> Style:
+    return DEFAULT_STYLE if packed is None else Style._make(packed)  # type: ignore[arg-type]
 
 
-def pack_runs(runs: tuple[Run, ...]) -> tuple:
+def pack_runs(runs: tuple[Run, ...]) -> tuple[object, ...]:
     return tuple((a, b, tuple(style)) for a, b, style in runs)
 
 
@@ -93,7 +93,7 @@ class _Stream:
         self.parts: list[str] = []  # the live line while it is plain/SGR-only text
         self.size = 0  # characters in parts
         self.start_style = DEFAULT_STYLE  # style at the start of the live line
-        self.cell: CellLine | None = None  # the live line once a control touched it
+        self.cell: LiveRow | None = None  # the live line once a control touched it
         self.version = 0  # changes whenever the live line may have changed
         self.shown: tuple[int, Line] | None = None  # (version, the live line as last decoded)
 
@@ -138,7 +138,7 @@ def stored_size(item: object) -> int:
 def snapshot_text(parts: list[object]) -> str:
     """The plain text of a :meth:`TerminalBuffer.snapshot` (safe to run on another thread)."""
     strings = [item if type(item) is str else item[1] for item in parts]  # type: ignore[index]
-    text = "\n".join(strings)  # type: ignore[arg-type]
+    text = "\n".join(strings)
     if "\x1b" in text:  # SGR codes of raw lines (an SGR sequence never spans lines)
         text = SGR_RE.sub("", text)
     return expand_tabs_cells(text) if "\t" in text else text
