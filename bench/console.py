@@ -87,6 +87,41 @@ def progress_updates(n: int) -> bytes:
     )
 
 
+def crlf_lines(n: int) -> bytes:
+    """What every PTY sends: plain lines ending in CR LF."""
+    return plain_lines(n).replace(b"\n", b"\r\n")
+
+
+def erase_lines(n: int) -> bytes:
+    """Lines erased to their end as they are written (``ESC[K``, as npm, cargo and docker do)."""
+    return b"".join(
+        b"\x1b[K%08d " % i + b"lorem ipsum dolor sit amet " * 2 + b"consectetur\x1b[K\r\n"
+        for i in range(n)
+    )
+
+
+def grep_lines(n: int) -> bytes:
+    """``grep --color=always -n`` output: every coloured piece followed by ``ESC[K``."""
+    return b"".join(
+        b"\x1b[35m\x1b[Ksrc/module_%d.py\x1b[m\x1b[K\x1b[36m\x1b[K:\x1b[m\x1b[K"
+        b"\x1b[32m\x1b[K%d\x1b[m\x1b[K\x1b[36m\x1b[K:\x1b[m\x1b[K    def "
+        b"\x1b[01;31m\x1b[Khandler\x1b[m\x1b[K(self, event):  # lorem ipsum\n" % (i % 500, i)
+        for i in range(n)
+    )
+
+
+def cjk_json_line(size: int) -> bytes:
+    """One minified JSON line of about ``size`` bytes with CJK text (two cells a character)."""
+    item = '{"名前": "テスト項目%d", "説明": "中文描述文本 emoji 😀", "id": %d}'
+    parts, total, i = [], 0, 0
+    while total < size:
+        piece = (item % (i, i)).encode()
+        parts.append(piece)
+        total += len(piece) + 1
+        i += 1
+    return b'{"items": [' + b",".join(parts) + b"]}\n"
+
+
 def chunked(data: bytes) -> list[bytes]:
     return [data[i : i + CHUNK] for i in range(0, len(data), CHUNK)]
 
@@ -232,6 +267,52 @@ def ingest_pipe(data: bytes) -> Ingest:
     return result
 
 
+def long_line_paint(megabytes: float, runs: int) -> list[Figure]:
+    """Repaint time with a long CJK line on screen against a screen of short lines of the same
+    text (what is visible is the same: the cost must not depend on the line's length)."""
+    line = cjk_json_line(int(megabytes * 1e6))
+    short = b"\n".join(line[i : i + 100] for i in range(0, 200 * 100, 100)).decode(
+        "utf-8", "ignore"
+    ).encode() + b"\n"
+
+    def repaint_ms(data: bytes, times: int = 10) -> tuple[float, float]:
+        view = ConsoleView(scrollback_lines=SCROLLBACK)
+        view.resize(1000, 700)
+        view.show()
+        for chunk in chunked(data):
+            view.feed(chunk)
+        view.feed(b"tail line\n")
+        QApplication.processEvents()
+        start = time.perf_counter()
+        view.viewport().repaint()
+        first = (time.perf_counter() - start) * 1000
+        samples = []
+        for _ in range(times):
+            start = time.perf_counter()
+            view.viewport().repaint()
+            samples.append((time.perf_counter() - start) * 1000)
+        view.close()
+        view.deleteLater()
+        QApplication.processEvents()
+        return first, statistics.median(samples)
+
+    base = statistics.median(repaint_ms(short)[1] for _ in range(runs))
+    firsts, repaints = zip(*(repaint_ms(line) for _ in range(runs)), strict=True)
+    repaint = statistics.median(repaints)
+    limit = max(2 * base, 5.0)
+    return [
+        Figure(
+            f"{len(line) / 1e6:.1f} MB CJK line on screen: repaint",
+            repaint,
+            "ms",
+            f"<= 2 x short CJK lines' ({limit:.1f})",
+            limit / max(repaint, 0.001),
+            f"short lines {base:.1f} ms; first paint {statistics.median(firsts):.0f} ms"
+            " (works out the line's cells once)",
+        )
+    ]
+
+
 def _rss_kb() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
@@ -317,7 +398,11 @@ def run(quick: bool, runs: int) -> list[Figure]:
     workloads = {
         "plain": chunked(plain_lines(n_lines)),
         "coloured": chunked(coloured_lines(n_lines)),
+        "CRLF": chunked(crlf_lines(n_lines)),
+        "ESC[K-heavy": chunked(erase_lines(n_lines)),
+        "coloured grep": chunked(grep_lines(n_lines)),
     }
+    plain_bases: list[float] = []
     figures: list[Figure] = []
     # Warm-up (not measured): the first paints of a process rasterise glyphs for every font
     # variant and colour once; that one-off cost is not a stall of steady ingestion.
@@ -330,6 +415,8 @@ def run(quick: bool, runs: int) -> list[Figure]:
         for rep in range(runs):
             limits.append(decode_split_rate(chunks))
             base = parse_rate(chunks)
+            if name == "plain":
+                plain_bases.append(base)
             result = ingest(chunks)
             bases.append(base)
             rates.append(result.rate)
@@ -349,6 +436,18 @@ def run(quick: bool, runs: int) -> list[Figure]:
                 f"{mb:.1f} MB; decode+split alone {statistics.median(limits):.0f} MB/s",
             )
         )
+        if name != "plain":
+            plain = plain_bases[middle]
+            figures.append(
+                Figure(
+                    f"{name}: parse vs plain parse",
+                    base,
+                    "MB/s",
+                    f">= 0.5 x plain parse ({plain / 2:.0f})",
+                    base / plain / 0.5,
+                    f"{base / plain:.2f} x the plain baseline of the same run",
+                )
+            )
         figures.append(
             Figure(
                 f"{name}: ingest into ConsoleView",
@@ -361,7 +460,34 @@ def run(quick: bool, runs: int) -> list[Figure]:
                 + ")",
             )
         )
+    stream_mb = 5 if quick else 50
+    for name, make in (("CRLF", crlf_lines), ("coloured", coloured_lines)):
+        data = make(1000)
+        per_line = len(data) / 1000
+        big = chunked(make(int(stream_mb * 1e6 / per_line)))
+        result = ingest(big)
+        figures.append(
+            Figure(
+                f"{name}: {stream_mb} MB streamed, longest stall",
+                result.stall_ms,
+                "ms",
+                "<= 20",
+                20 / max(result.stall_ms, 0.001),
+                f"ingest {result.rate:.0f} MB/s",
+            )
+        )
+    figures.extend(long_line_paint(2 if quick else 1, runs))
     progress = chunked(progress_updates(n_progress))
+    p_parse = statistics.median(parse_rate(progress) for _ in range(runs))
+    figures.append(
+        Figure(
+            "CR progress: parse vs plain parse",
+            p_parse,
+            "MB/s",
+            f">= 0.5 x plain parse ({statistics.median(plain_bases) / 2:.0f})",
+            p_parse / statistics.median(plain_bases) / 0.5,
+        )
+    )
     p_rates = []
     for rep in range(runs):
         result = ingest(progress, stream="stderr")

@@ -27,6 +27,7 @@ a view.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -107,13 +108,13 @@ _DECODED_CACHE = 512
 _MAX_TAIL_PARTS = 64
 
 
-def _all_end_reset(lines: list[str]) -> bool:
-    """Whether the last SGR code of every line (that has one) is a reset (the hot check)."""
-    for p in lines:
-        k = p.rfind("\x1b")
-        if k >= 0 and not (p.startswith("\x1b[0m", k) or p.startswith("\x1b[m", k)):
-            return False
-    return True
+def _style_after(style: Style, text: str) -> Style:
+    """The style after ``text`` (text, tabs, newlines and SGR codes), from its last reset on."""
+    k = max(text.rfind("\x1b[0m"), text.rfind("\x1b[m"))
+    if k >= 0:
+        style = reset_style(style)
+        text = text[k:]
+    return end_style(style, text)
 
 
 def _narrow(text: str) -> bool:
@@ -182,6 +183,9 @@ class TerminalBuffer:
         self._listeners: list[Callable[[BufferEvent], None]] = []
         self._decoded: dict[int, Line] = {}  # absolute line number -> decoded Line (recent)
         self._screen_size = screen_size
+        self._lazy: list[tuple[int, int, Style]] = []  # (first, end, start style) of runs
+        self._lazy_firsts: list[int] = []  # their first lines (for bisect)
+        self._lazy_memo: dict[int, Style] = {}  # line number -> the style it starts in
         self._screen: Screen | None = None  # the screen while output addresses it
         self._screen_owner: _Stream | None = None  # the stream playing on it
         self._screen_kept: Screen | None = None  # its modes, saved cursor... between uses
@@ -235,12 +239,17 @@ class TerminalBuffer:
         if index >= n:
             return self._tail_line(index - n)
         item = self._lines[index]
-        if type(item) is str and "\x1b" not in item:
-            return Line(expand_tabs_cells(item) if "\t" in item else item, (), STDOUT)
         key = self._committed - n + index
+        lazy = self._lazy and key >= self._lazy[0][0] and type(item) is str
+        if type(item) is str and "\x1b" not in item and not lazy:
+            return Line(expand_tabs_cells(item) if "\t" in item else item, (), STDOUT)
         line = self._decoded.get(key)
         if line is None:
-            line = self._decode(item)  # type: ignore[arg-type]
+            if lazy:
+                clean, runs, _ = decode_raw(item, self._start_style(key))  # type: ignore[arg-type]
+                line = Line(clean, runs, STDOUT)
+            else:
+                line = self._decode(item)  # type: ignore[arg-type]
             if len(self._decoded) >= _DECODED_CACHE:
                 del self._decoded[next(iter(self._decoded))]
             self._decoded[key] = line
@@ -443,6 +452,9 @@ class TerminalBuffer:
     def clear(self) -> None:
         """Drop all lines, including what the live lines show so far (parser state stays)."""
         self._lines.clear()
+        self._lazy.clear()
+        self._lazy_firsts.clear()
+        self._lazy_memo.clear()
         self._chars = 0
         self._decoded.clear()
         self._committed = 0
@@ -479,6 +491,46 @@ class TerminalBuffer:
         while excess > 0 or (self._chars > self.max_chars and len(lines) > 1):
             self._chars -= stored_size(lines.popleft())
             excess -= 1
+        evicted = self.evicted
+        while self._lazy and self._lazy[0][1] <= evicted:
+            del self._lazy[0]
+            del self._lazy_firsts[0]
+
+    def _start_style(self, number: int) -> Style:
+        """The style line ``number`` (a coloured stdout line kept as it came) starts in."""
+        i = bisect_right(self._lazy_firsts, number) - 1
+        if i < 0 or number >= self._lazy[i][1]:
+            return DEFAULT_STYLE
+        first, _, style = self._lazy[i]
+        memo = self._lazy_memo
+        at = number
+        while at > first and at not in memo:
+            at -= 1
+        if at > first:
+            style = memo[at]
+        n = len(self._lines)
+        base = self._committed - n
+        while at < number:
+            item = self._lines[at - base]
+            if "\x1b" in item:  # type: ignore[operator]
+                style = end_style(style, item)  # type: ignore[arg-type]
+            at += 1
+            if len(memo) > 4096:
+                memo.clear()
+            memo[at] = style
+        return style
+
+    def _truncate_lazy(self) -> None:
+        """Forget what the lazy runs say about lines no longer kept at the end."""
+        end = self._committed
+        while self._lazy and self._lazy[-1][0] >= end:
+            self._lazy.pop()
+            self._lazy_firsts.pop()
+        if self._lazy and self._lazy[-1][1] > end:
+            first, _, style = self._lazy[-1]
+            self._lazy[-1] = (first, end, style)
+        for key in [key for key in self._lazy_memo if key >= end]:
+            del self._lazy_memo[key]
 
     def _make_fast(self, st: _Stream, text: str, start: Style) -> object:
         if st.name == STDOUT and start is DEFAULT_STYLE:
@@ -649,9 +701,15 @@ class TerminalBuffer:
         name = st.name
         style = st.style
         middle = pieces[1:last]
-        if style is DEFAULT_STYLE and (
-            "\x1b" not in text or (name == STDOUT and _all_end_reset(middle))
-        ):  # plain text, or stdout lines that each end in the default style
+        if name == STDOUT and "\x1b" in text:
+            # coloured stdout: kept as it came; the style each line starts in is worked out
+            # when it is looked at (from the style at the start of the run, see _start_style)
+            first = self._committed
+            self._lines.extend(middle)
+            self._lazy.append((first, first + len(middle), style))
+            self._lazy_firsts.append(first)
+            st.style = st.start_style = _style_after(style, text)
+        elif style is DEFAULT_STYLE and "\x1b" not in text:  # plain text
             if name == STDOUT:
                 self._lines.extend(middle)
             else:
@@ -685,22 +743,31 @@ class TerminalBuffer:
 
     def _split_committed(self, count: int) -> None:
         """Re-append the last ``count`` lines with lines over ``MAX_LINE_CHARS`` cut (rare)."""
-        items = [self._lines.pop() for _ in range(min(count, len(self._lines)))][::-1]
-        self._committed -= len(items)
+        count = min(count, len(self._lines))
+        first = self._committed - count
+        starts = [self._start_style(first + i) for i in range(count)]
+        items = [self._lines.pop() for _ in range(count)][::-1]
+        self._committed -= count
         self._chars -= sum(map(stored_size, items))
-        for item in items:
+        self._truncate_lazy()
+        for item, start in zip(items, starts, strict=True):
             stored: Stored = item  # type: ignore[assignment]
-            text = stored if isinstance(stored, str) else stored[1]
-            if len(text) <= MAX_LINE_CHARS:
-                self._append(item)
-                continue
             probe = _Stream(STDOUT if isinstance(stored, str) else stored[2])
-            probe.start_style = DEFAULT_STYLE if isinstance(stored, str) else unpack(stored[3])
-            probe.parts = [text]
-            probe.size = len(text)
-            self._break_long_line(probe)
-            if probe.parts:
-                self._append(self._make_fast(probe, probe.parts[0], probe.start_style))
+            if isinstance(stored, str):
+                text = stored
+                probe.start_style = start
+            else:
+                text = stored[1]
+                probe.start_style = unpack(stored[3]) if stored[0] == _RAW else DEFAULT_STYLE
+                if stored[0] == _CELLS or len(text) <= MAX_LINE_CHARS:
+                    self._append(item)
+                    continue
+            if len(text) > MAX_LINE_CHARS:
+                probe.parts = [text]
+                probe.size = len(text)
+                self._break_long_line(probe)
+                text = probe.parts[0] if probe.parts else ""
+            self._append(self._make_fast(probe, text, probe.start_style))
 
     # -- the screen --------------------------------------------------------------------------
 
@@ -721,6 +788,7 @@ class TerminalBuffer:
         for _ in range(k):
             self._chars -= stored_size(self._lines.pop())
         self._committed -= k
+        self._truncate_lazy()
         for key in [key for key in self._decoded if key >= self._committed]:
             del self._decoded[key]
         live = Row(st.name)

@@ -12,6 +12,7 @@ the front of the buffer, what the user is looking at does not move.
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
@@ -49,6 +50,7 @@ from sesame_desktop.ui.console_render import (
 from sesame_desktop.ui.url_opener import SafeUrlOpener, default_opener
 
 FRAME_MS = 25
+MAX_FRAME_MS = 60
 FIND_DELAY_MS = 150
 MARGIN = 8.0
 DEFAULT_POINT_SIZE = 10.0
@@ -490,8 +492,13 @@ class ConsoleView(QAbstractScrollArea):
             find_current=self._find_current,
             selection=self._selection(),
         )
+        started = time.perf_counter()
         self._rows_on_screen = paint_rows(painter, self._model, self._fonts, self._theme, view)
         painter.end()
+        # a slow paint (many colours, a small font on a big window) spaces the frames out, so
+        # painting never takes more than about a third of the time while output streams in
+        spent_ms = (time.perf_counter() - started) * 1000
+        self._frame_timer.setInterval(int(min(MAX_FRAME_MS, max(FRAME_MS, 3 * spent_ms))))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
