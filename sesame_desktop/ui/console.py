@@ -110,6 +110,8 @@ class ConsoleView(QAbstractScrollArea):
         self._find_current: tuple[int, int, int] | None = None  # (absolute line, start, end)
         self._search = BufferSearch()
         self._rows_on_screen: list[ScreenRow] = []
+        self._link_box: QMessageBox | None = None
+        self._copy_job: TextJob | None = None
         self._syncing = False
         self._link_box: QMessageBox | None = None
         self._copy_job: TextJob | None = None
@@ -405,8 +407,6 @@ class ConsoleView(QAbstractScrollArea):
                 hbar.setPageStep(self._columns())
         finally:
             self._syncing = False
-        self._link_box: QMessageBox | None = None
-        self._copy_job: TextJob | None = None
         self.viewport().update()
 
     def _schedule(self) -> None:
