@@ -113,8 +113,6 @@ class ConsoleView(QAbstractScrollArea):
         self._link_box: QMessageBox | None = None
         self._copy_job: TextJob | None = None
         self._syncing = False
-        self._link_box: QMessageBox | None = None
-        self._copy_job: TextJob | None = None
 
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
