@@ -59,6 +59,8 @@ class ScreenBuffer(TerminalBuffer):
         return len(self._lines) + self.vt.lines
 
     def _tail_line(self, i: int) -> Line:
+        if i >= len(self.vt.grid):  # a row a view painted before the screen got smaller
+            return Line("", (), "stdout")
         row = self.vt.grid[i]
         return Line(row.text, row.runs(), row.stream)
 

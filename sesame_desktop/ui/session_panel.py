@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -21,7 +22,9 @@ from PySide6.QtWidgets import (
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.services.sessions import SessionManager
+from sesame_desktop.services.terminals import TerminalService
 from sesame_desktop.ui.console import ConsoleView
+from sesame_desktop.ui.terminal_tab import TerminalTabs
 from sesame_desktop.ui.url_opener import SafeUrlOpener
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,12 @@ class SessionPanel(QWidget):
         header.addWidget(self.end_button)
 
         self.console = ConsoleView(url_opener=opener)
+        # the Terminal tab: interactive shells in the session's sandbox (ui/terminal_tab.py)
+        self.terminals = TerminalTabs(TerminalService(manager, self), opener)
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.console, "Console")
+        self.views.addTab(self.terminals, "Terminal")
 
         self.input_edit = QLineEdit()
         self.input_edit.setObjectName("commandInput")
@@ -95,7 +104,7 @@ class SessionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
-        layout.addWidget(self.console, 1)
+        layout.addWidget(self.views, 1)
         layout.addLayout(inputs)
         manager.session_changed.connect(self._on_manager_session_changed)
         self._refresh(None)
@@ -108,6 +117,7 @@ class SessionPanel(QWidget):
         self._session_id = session_id
         self.console.set_buffer(self._manager.buffer(session_id))
         self._refresh(self._manager.snapshot(session_id))
+        self.terminals.show_session(session_id, self._manager.snapshot(session_id).state.accepts_commands)
 
     @Slot()
     def interrupt(self) -> None:
@@ -148,6 +158,7 @@ class SessionPanel(QWidget):
     def _on_manager_session_changed(self, snapshot: SessionSnapshot) -> None:
         if snapshot.id == self._session_id:
             self._refresh(snapshot)
+            self.terminals.show_session(snapshot.id, snapshot.state.accepts_commands)
 
     @Slot()
     def _on_input_edit_return_pressed(self) -> None:
