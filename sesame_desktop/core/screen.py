@@ -23,14 +23,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from sesame_desktop.core.cells import char_width
-from sesame_desktop.core.sgr import DEFAULT_STYLE, Run, Style, apply_sgr, runs_from_styles, with_link
+from sesame_desktop.core.screen_row import (
+    _DEC_GRAPHICS,
+    WIDE_FILLER,
+    Modes,
+    Row,
+    Saved,
+    parse_params,
+)
+from sesame_desktop.core.sgr import DEFAULT_STYLE, Style, apply_sgr, with_link
+
+__all__ = ["WIDE_FILLER", "Modes", "Row", "Screen"]
 
 TAB_WIDTH = 8
-WIDE_FILLER = ""
-"""The cell right of a wide character (joins to nothing, so ``"".join(row.chars)`` is its text)."""
 
 _TOKEN = re.compile(
     r"([^\x00-\x1f\x7f-\x9f]+)"  # 1: printable text
@@ -42,122 +49,6 @@ _TOKEN = re.compile(
     r"|([\x00-\x1f\x7f-\x9f])"  # 8: a control character
 )
 _SGR_PARAMS = re.compile(r"[0-9;:]*")
-_MAX_COUNT = 1 << 16
-
-# DEC special graphics (``ESC ( 0``): the line-drawing set of dialog boxes and tmux borders
-_DEC_GRAPHICS = dict(
-    zip(
-        "`abcdefghijklmnopqrstuvwxyz{|}~",
-        "◆▒␉␌␍␊°±␤␋┘┐┌└┼⎺⎻─⎼⎽├┤┴┬│≤≥π≠£·",
-        strict=True,
-    )
-)
-
-
-def _params(text: str) -> list[int]:
-    out = []
-    for part in text.split(";"):
-        part = part.split(":", 1)[0]
-        out.append(min(int(part), _MAX_COUNT) if part.isdigit() else 0)
-    return out
-
-
-class Row:
-    """One row of cells.
-
-    Attributes:
-        chars: One string per cell (a character, with any combining marks; ``WIDE_FILLER`` right
-            of a wide character). Shorter than the screen's width: the rest is blank.
-        styles: One style per cell, same length as ``chars``.
-        stream: Which output stream last wrote to the row (``"stdout"``, ``"stderr"``...).
-        wrapped: The row continues on the next (written past the last column).
-    """
-
-    __slots__ = ("chars", "styles", "stream", "wrapped")
-
-    def __init__(self, stream: str = "stdout") -> None:
-        self.chars: list[str] = []
-        self.styles: list[Style] = []
-        self.stream = stream
-        self.wrapped = False
-
-    @classmethod
-    def from_text(cls, text: str, runs: tuple[Run, ...], stream: str) -> Row:
-        """A row showing ``text`` (tabs already expanded) with ``runs``."""
-        row = cls(stream)
-        styles = [DEFAULT_STYLE] * len(text)
-        for a, b, style in runs:
-            styles[a:b] = [style] * (b - a)
-        if text.isascii():
-            row.chars = list(text)
-            row.styles = styles
-            return row
-        for ch, style in zip(text, styles, strict=True):
-            w = char_width(ch)
-            if w == 0 and row.chars:
-                row.chars[-1] += ch
-                continue
-            row.chars.append(ch)
-            row.styles.append(style)
-            if w == 2:
-                row.chars.append(WIDE_FILLER)
-                row.styles.append(style)
-        return row
-
-    @property
-    def text(self) -> str:
-        return "".join(self.chars)
-
-    def runs(self) -> tuple[Run, ...]:
-        """Non-default style runs, as indices into :attr:`text`."""
-        styles = self.styles
-        if not styles:
-            return ()
-        if WIDE_FILLER in self.chars or any(len(c) > 1 for c in self.chars):
-            styles = []
-            for ch, style in zip(self.chars, self.styles, strict=True):
-                styles.extend([style] * len(ch))
-        return runs_from_styles(styles)
-
-    def blank(self) -> bool:
-        return not self.chars
-
-    def clear(self) -> None:
-        self.chars = []
-        self.styles = []
-        self.wrapped = False
-
-
-@dataclass
-class _Saved:
-    x: int = 0
-    y: int = 0
-    style: Style = DEFAULT_STYLE
-    origin: bool = False
-    graphics: bool = False
-
-
-@dataclass
-class Modes:
-    """The terminal modes an application switches (what the keyboard and mouse must follow).
-
-    Attributes:
-        app_cursor: DECCKM: arrow keys send ``ESC O A`` instead of ``ESC [ A``.
-        bracketed_paste: Pasted text is wrapped in ``ESC[200~`` / ``ESC[201~``.
-        mouse: Mouse reporting is on (1000/1002/1003); wheel events go to the application.
-        mouse_sgr: Mouse reports use the SGR form (1006).
-        cursor_visible: DECTCEM.
-        alternate: The alternate screen is shown.
-    """
-
-    app_cursor: bool = False
-    bracketed_paste: bool = False
-    mouse: bool = False
-    mouse_sgr: bool = False
-    cursor_visible: bool = True
-    alternate: bool = False
-    extra: set[int] = field(default_factory=set)
-
 
 class Screen:
     """A grid of ``lines`` rows and a cursor (see the module docstring).
@@ -206,8 +97,8 @@ class Screen:
         self.insert = False
         self.graphics = False  # G0 is DEC special graphics
         self.tabstops: set[int] | None = None  # None: every TAB_WIDTH columns
-        self._saved = _Saved()
-        self._main: tuple[list[Row], _Saved] | None = None  # the main screen while alternate
+        self._saved = Saved()
+        self._main: tuple[list[Row], Saved] | None = None  # the main screen while alternate
         self._last = " "
 
     # -- reading ---------------------------------------------------------------------------
@@ -450,7 +341,7 @@ class Screen:
             self.reset()
 
     def save_cursor(self) -> None:
-        self._saved = _Saved(self.x, self.y, self.style, self.origin, self.graphics)
+        self._saved = Saved(self.x, self.y, self.style, self.origin, self.graphics)
 
     def restore_cursor(self) -> None:
         s = self._saved
@@ -469,7 +360,7 @@ class Screen:
         self.autowrap = True
         self.tabstops = None
         self.modes = Modes()
-        self._saved = _Saved()
+        self._saved = Saved()
 
     def _osc(self, payload: str) -> None:
         if payload.startswith("8;"):  # OSC 8 ; params ; URI  (an empty URI ends the link)
@@ -488,7 +379,7 @@ class Screen:
         if intermediates:
             return  # DECSCUSR (cursor shape), DECSTR...: nothing to keep
         private = raw[:1] if raw[:1] in ("?", ">", "<", "=") else ""
-        params = _params(raw[1:] if private else raw)
+        params = parse_params(raw[1:] if private else raw)
         if private:
             if private == "?" and final in "hl":
                 self._dec_modes(params, final == "h")
@@ -728,56 +619,3 @@ class Screen:
         self.y = min(self.y, lines - 1)
         if self.tabstops is not None:
             self.tabstops = {t for t in self.tabstops if t < columns}
-
-
-class LiveRow:
-    """The unfinished line of a console stream once a control touched it: one screen row.
-
-    Carriage returns, backspaces, erases and column moves are played on it exactly as on the
-    screen (cells, not characters), so a line keeps its meaning when cursor addressing later
-    turns the bottom of the console into a :class:`Screen`.
-    """
-
-    __slots__ = ("screen",)
-
-    def __init__(self, row: Row, x: int, columns: int) -> None:
-        self.screen = Screen(columns, 1, wrap=False)
-        self.screen.grid[0] = row
-        self.screen.stream = row.stream
-        self.screen.x = x
-
-    @classmethod
-    def from_text(cls, text: str, runs: tuple[Run, ...], stream: str, columns: int) -> LiveRow:
-        """A row showing ``text`` with ``runs``, the cursor at its end."""
-        row = Row.from_text(text, runs, stream)
-        return cls(row, len(row.chars), columns)
-
-    @property
-    def row(self) -> Row:
-        return self.screen.grid[0]
-
-    @property
-    def text(self) -> str:
-        return self.screen.grid[0].text
-
-    @property
-    def cursor(self) -> int:
-        """The cursor's column (in cells)."""
-        return self.screen.x
-
-    def plain(self) -> bool:
-        """Whether the row is all one-cell characters in the default style (text == cells)."""
-        row = self.screen.grid[0]
-        return all(s is DEFAULT_STYLE for s in row.styles) and all(
-            len(c) == 1 for c in row.chars
-        )
-
-    def runs(self) -> tuple[Run, ...]:
-        return self.screen.grid[0].runs()
-
-    def play(self, piece: str, style: Style) -> Style:
-        """Apply ``piece`` (no newline) at the cursor; returns the style after it."""
-        screen = self.screen
-        screen.style = style
-        screen.play(piece)
-        return screen.style

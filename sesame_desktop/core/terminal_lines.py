@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import Enum
 from typing import NamedTuple, TypeAlias
 
-from sesame_desktop.core.screen import LiveRow
+from sesame_desktop.core.screen import Row, Screen
 from sesame_desktop.core.sgr import DEFAULT_STYLE, SGR_RE, Run, Style, expand_tabs_cells
 
 STDOUT = "stdout"
@@ -46,6 +46,10 @@ _CONTROL_BYTES = bytes([*range(0x09), *range(0x0B, 0x1B), *range(0x1C, 0x20), 0x
 
 _C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
 
+
+
+_NEEDS_CELL = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]|\x1b(?!\[[0-9;:]*m)")
+"""Anything but printable text, tab, newline and complete SGR sequences."""
 
 
 class Line(NamedTuple):
@@ -152,3 +156,56 @@ def is_simple(data: bytes, st: _Stream) -> bool:
         and (b"\xc2" not in data or not _C1_BYTES.search(data))
         and not (st.decoder.getstate()[0] == b"\xc2" and data[:1] and data[0] < 0xA0)
     )
+
+
+class LiveRow:
+    """The unfinished line of a console stream once a control touched it: one screen row.
+
+    Carriage returns, backspaces, erases and column moves are played on it exactly as on the
+    screen (cells, not characters), so a line keeps its meaning when cursor addressing later
+    turns the bottom of the console into a :class:`Screen`.
+    """
+
+    __slots__ = ("screen",)
+
+    def __init__(self, row: Row, x: int, columns: int) -> None:
+        self.screen = Screen(columns, 1, wrap=False)
+        self.screen.grid[0] = row
+        self.screen.stream = row.stream
+        self.screen.x = x
+
+    @classmethod
+    def from_text(cls, text: str, runs: tuple[Run, ...], stream: str, columns: int) -> LiveRow:
+        """A row showing ``text`` with ``runs``, the cursor at its end."""
+        row = Row.from_text(text, runs, stream)
+        return cls(row, len(row.chars), columns)
+
+    @property
+    def row(self) -> Row:
+        return self.screen.grid[0]
+
+    @property
+    def text(self) -> str:
+        return self.screen.grid[0].text
+
+    @property
+    def cursor(self) -> int:
+        """The cursor's column (in cells)."""
+        return self.screen.x
+
+    def plain(self) -> bool:
+        """Whether the row is all one-cell characters in the default style (text == cells)."""
+        row = self.screen.grid[0]
+        return all(s is DEFAULT_STYLE for s in row.styles) and all(
+            len(c) == 1 for c in row.chars
+        )
+
+    def runs(self) -> tuple[Run, ...]:
+        return self.screen.grid[0].runs()
+
+    def play(self, piece: str, style: Style) -> Style:
+        """Apply ``piece`` (no newline) at the cursor; returns the style after it."""
+        screen = self.screen
+        screen.style = style
+        screen.play(piece)
+        return screen.style
