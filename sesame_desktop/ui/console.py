@@ -39,6 +39,7 @@ from sesame_desktop.core.terminal import DEFAULT_SCROLLBACK, BufferEvent, Termin
 from sesame_desktop.core.text_search import BufferSearch
 from sesame_desktop.ui.console_find import FindBar
 from sesame_desktop.ui.console_jobs import TextJob
+from sesame_desktop.ui.console_links import ask_before_opening
 from sesame_desktop.ui.console_listener import BufferListener
 from sesame_desktop.ui.console_menu import ConsoleMenu
 from sesame_desktop.ui.console_render import (
@@ -259,9 +260,7 @@ class ConsoleView(QAbstractScrollArea):
         parts = self._buffer.snapshot()[first - self._buffer.evicted : b_line - self._buffer.evicted + 1]
         head = self._text(first)[a_col if first == a_line else 0 :]
         tail = self._text(b_line)[:b_col]
-        job = TextJob(parts[1:-1], head + "\n", "\n" + tail if len(parts) > 1 else "")
-        if len(parts) == 1:
-            job = TextJob([], head[: b_col - (a_col if first == a_line else 0)])
+        job = TextJob(parts[1:-1], head + "\n", ("\n" if len(parts) > 2 else "") + tail)
         job.signals.done.connect(self._on_copy_job_done)
         self._copy_job = job
         QThreadPool.globalInstance().start(job)
@@ -471,24 +470,7 @@ class ConsoleView(QAbstractScrollArea):
         if shown_host is None:
             self.open_link(target)
             return
-        box = QMessageBox(self)
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Open this link?")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(
-            f"The link's text shows {shown_host}, but it opens another address:\n\n{target}\n\n"
-            "Open it only if you trust where it goes."
-        )
-        box.setStandardButtons(QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(
-            lambda result: self.open_link(target)
-            if result == QMessageBox.StandardButton.Open
-            else None
-        )
-        self._link_box = box
-        box.open()
+        self._link_box = ask_before_opening(self, target, shown_host, self.open_link)
 
     # -- find --------------------------------------------------------------------------------
 
