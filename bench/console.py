@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtCore import QEventLoop, QSocketNotifier, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from sesame_desktop.core.cells import CellMap  # noqa: E402
 from sesame_desktop.core.terminal import TerminalBuffer  # noqa: E402
 from sesame_desktop.ui.console import ConsoleView  # noqa: E402
 
@@ -269,11 +270,16 @@ def ingest_pipe(data: bytes) -> Ingest:
 
 def long_line_paint(megabytes: float, runs: int) -> list[Figure]:
     """Repaint time with a long CJK line on screen against a screen of short lines of the same
-    text (what is visible is the same: the cost must not depend on the line's length)."""
+    text, each one row wide (what is visible is the same: the cost must not depend on the
+    line's length)."""
     line = cjk_json_line(int(megabytes * 1e6))
-    short = b"\n".join(line[i : i + 100] for i in range(0, 200 * 100, 100)).decode(
-        "utf-8", "ignore"
-    ).encode() + b"\n"
+    probe = ConsoleView()
+    probe.resize(1000, 700)
+    columns = probe._columns()  # noqa: SLF001 - the row width the view wraps at
+    probe.deleteLater()
+    text = line[:200_000].decode("utf-8", "ignore")
+    starts = CellMap(text).row_starts(columns)[:301]
+    short = "\n".join(text[a:b] for a, b in zip(starts, starts[1:])).encode() + b"\n"
 
     def repaint_ms(data: bytes, times: int = 10) -> tuple[float, float]:
         view = ConsoleView(scrollback_lines=SCROLLBACK)

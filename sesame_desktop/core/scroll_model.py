@@ -46,6 +46,7 @@ class ScrollModel:
         # long non-ASCII lines: their cell map and row starts, worked out once (LRU, small)
         self._cells: dict[tuple[int, int], CellMap] = {}
         self._starts: dict[tuple[int, int, int], list[int]] = {}
+        self._spans: dict[tuple[int, int, int], list[Span]] = {}
 
     def first(self) -> int:
         """Number of the first row's line (the notice row when lines were dropped)."""
@@ -154,6 +155,16 @@ class ScrollModel:
         if not self.wrap:
             start = cells.index_at(shift, 0, n)
             return [(start, cells.index_at(shift + cols + 1, start, n), shift)]
+        if number is not None and len(text) >= LONG_LINE:
+            key = (number, len(text), cols)
+            spans = self._spans.get(key)
+            if spans is None:
+                starts = self._row_starts(number, text)
+                spans = [(a, b, cells.offsets[a]) for a, b in zip(starts, [*starts[1:], n])]
+                if len(self._spans) >= _CACHE:
+                    del self._spans[next(iter(self._spans))]
+                self._spans[key] = spans
+            return spans
         starts = self._row_starts(number, text)
         return [(a, b, cells.offsets[a]) for a, b in zip(starts, [*starts[1:], n])]
 
