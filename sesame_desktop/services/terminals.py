@@ -13,7 +13,7 @@ import itertools
 import logging
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import SessionSnapshot
@@ -141,6 +141,9 @@ class TerminalService(QObject):
         self._terminals: dict[str, Terminal] = {}
         self._ids = itertools.count(1)
         manager.session_changed.connect(self._on_manager_session_changed)
+        app = QCoreApplication.instance()
+        if app is not None:  # quitting ends the shells (their tasks close their PTYs)
+            app.aboutToQuit.connect(self._on_app_about_to_quit)
 
     def open(self, session_id: str, columns: int = 80, rows: int = 24) -> Terminal:
         """A new terminal in the session's sandbox (its shell starts on the event loop)."""
@@ -159,6 +162,10 @@ class TerminalService(QObject):
         for terminal in list(self._terminals.values()):
             terminal.close()
         await self._tasks.close()
+
+    def _on_app_about_to_quit(self) -> None:
+        for terminal in list(self._terminals.values()):
+            terminal.close()
 
     def _on_terminal_state_changed(self, state: TerminalState) -> None:
         if state.ended:
