@@ -42,3 +42,52 @@ def press(key: Qt.Key, mods: Qt.KeyboardModifier = M.NoModifier, text: str = "")
 )
 def test_keys_encode_as_xterm_does(qapp, event, app_cursor, expected):
     assert key_bytes(event, app_cursor) == expected
+
+
+def _queued(terminal) -> list[bytes]:
+    items = []
+    while not terminal._queue.empty():
+        items.append(terminal._queue.get_nowait())
+    return items
+
+
+@pytest.fixture
+def view(qtbot):
+    from sesame_desktop.services.terminals import Terminal
+    from sesame_desktop.ui.terminal_view import TerminalView
+
+    terminal = Terminal("t1", "s1", 80, 24)  # not started: what the view sends stays queued
+    widget = TerminalView(terminal)
+    qtbot.addWidget(widget)
+    widget.resize(600, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+    _queued(terminal)  # the first resize
+    return widget
+
+
+def test_paste_is_bracketed_only_when_the_program_asks_and_loses_escapes(view):
+    view.paste("one\ntwo\x1b[31m")
+    assert _queued(view.terminal) == [b"one\rtwo[31m"]
+    view.terminal.buffer.feed(b"\x1b[?2004h")
+    view.paste("x\ny")
+    assert _queued(view.terminal) == [b"\x1b[200~x\ry\x1b[201~"]
+
+
+def test_wheel_on_the_alternate_screen_scrolls_the_program(qtbot, view):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+
+    def wheel(delta: int) -> None:
+        event = QWheelEvent(QPointF(20, 20), QPointF(view.mapToGlobal(QPoint(20, 20))), QPoint(0, 0),
+                            QPoint(0, delta), Qt.MouseButton.NoButton, M.NoModifier,
+                            Qt.ScrollPhase.NoScrollPhase, False)
+        view.wheelEvent(event)
+
+    view.terminal.buffer.feed(b"\x1b[?1049h")  # less, vim... without mouse reporting
+    wheel(-120)
+    assert _queued(view.terminal) == [b"\x1b[B\x1b[B\x1b[B"]
+    view.terminal.buffer.feed(b"\x1b[?1000h\x1b[?1006h")  # with SGR mouse reporting
+    wheel(120)
+    (report,) = _queued(view.terminal)
+    assert report.startswith(b"\x1b[<64;") and report.endswith(b"M")
