@@ -106,6 +106,13 @@ _DECODED_CACHE = 512
 _MAX_TAIL_PARTS = 64
 
 
+_OSC_ACROSS_LINES = re.compile(r"\x1b\][^\x07\x1b]*[\r\n][^\x07\x1b]*(?:\x07|\x1b\\)")
+
+
+def _without_newlines(m: re.Match[str]) -> str:
+    return m.group().replace("\n", "").replace("\r", "")
+
+
 def _style_after(style: Style, text: str) -> Style:
     """The style after ``text`` (text, tabs, newlines and SGR codes), from its last reset on."""
     k = max(text.rfind("\x1b[0m"), text.rfind("\x1b[m"))
@@ -366,6 +373,16 @@ class TerminalBuffer(LineStore):
         if not text and not hold_cr:
             return
         tail_start = text.rfind("\n") + 1
+        if "\x1b]" in text:  # an OSC string runs to its terminator, newlines and all
+            osc = text.rfind("\x1b]")
+            if osc < tail_start and "\x07" not in text[osc:] and "\x1b" not in text[osc + 2 :]:
+                if len(text) - osc <= _MAX_PENDING:
+                    st.pending = text[osc:]
+                text = text[:osc]
+                tail_start = text.rfind("\n") + 1
+            if "\n" in text:
+                text = _OSC_ACROSS_LINES.sub(_without_newlines, text)
+                tail_start = text.rfind("\n") + 1
         esc = text.find("\x1b", tail_start)
         if esc >= 0:
             m = _INCOMPLETE.search(text, esc)

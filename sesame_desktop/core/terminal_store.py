@@ -70,12 +70,23 @@ class LineStore:
 
     def _trim(self) -> None:
         lines = self._lines
-        excess = len(lines) - self.max_lines
-        while excess > 0 or (self._chars > self.max_chars and len(lines) > 1):
-            self._chars -= stored_size(lines.popleft())
-            excess -= 1
-        evicted = self.evicted
-        while self._lazy and self._lazy[0][1] <= evicted:
+        k = max(0, len(lines) - self.max_lines)  # lines to drop from the front
+        chars = self._chars - sum(stored_size(lines[i]) for i in range(k))
+        while chars > self.max_chars and len(lines) - k > 1:
+            chars -= stored_size(lines[k])
+            k += 1
+        if not k:
+            return
+        new_first = self.evicted + k
+        if self._lazy and self._lazy[0][0] < new_first < self._lazy[0][1]:
+            # a coloured run loses its first lines: keep the style its new first line starts in
+            style = self._start_style(new_first)
+            self._lazy[0] = (new_first, self._lazy[0][1], style)
+            self._lazy_firsts[0] = new_first
+        for _ in range(k):
+            lines.popleft()
+        self._chars = chars
+        while self._lazy and self._lazy[0][1] <= new_first:
             del self._lazy[0]
             del self._lazy_firsts[0]
 

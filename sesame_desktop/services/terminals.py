@@ -79,7 +79,7 @@ class Terminal(QObject):
         self._queue.put_nowait(None)
 
     def _set_state(self, **changes: object) -> None:
-        self.state = TerminalState(**{**self.state.__dict__, **changes})  # type: ignore[arg-type]
+        self.state = TerminalState(**{**self.state.__dict__, **changes})
         self.state_changed.emit(self.state)
 
     async def run(self, manager: SessionManager) -> None:

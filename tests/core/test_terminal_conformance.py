@@ -224,3 +224,12 @@ def test_terminal_screen_matches_the_reference_on_pty_output(name: str) -> None:
     ref_history = ["".join(line[x].data for x in range(COLUMNS)) for line in ref.history.top]
     assert _trimmed(history + screen.display()) == _trimmed(ref_history + ref.display)
     assert (screen.x, screen.y) == (ref.cursor.x, ref.cursor.y)
+
+
+def test_an_osc_string_swallows_newlines_until_its_terminator() -> None:
+    data = b"before\n\x1b]0;a title\nthat goes on\x07after\nnext\n"
+    expected = reference(data)
+    assert expected[:2] == ["before", "after"]
+    assert console([data]) == expected
+    for cut in range(1, len(data)):
+        assert console([data[:cut], data[cut:]]) == expected
