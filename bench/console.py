@@ -439,6 +439,8 @@ def run(quick: bool, runs: int) -> list[Figure]:
     # Warm-up (not measured): the first paints of a process rasterise glyphs for every font
     # variant and colour once; that one-off cost is not a stall of steady ingestion.
     ingest(chunked(coloured_lines(2_000) + plain_lines(2_000) + progress_updates(200)))
+    gc.collect()
+    gc.freeze()  # as the app does after start-up (app.py): what start-up built is not garbage
     stalls = [0.0] * runs  # per repetition: the longest stall over all workloads
     latencies: list[float] = []
     for name, chunks in workloads.items():
