@@ -81,7 +81,7 @@ class Application:
         self.qapp = qapp
         self.paths = paths
         self.settings = SettingsService(paths, SecretStore(), config_path=config_path)
-        providers = Providers(self.settings, paths.data_dir / "workspaces")
+        providers = Providers(self.settings, paths.workspaces_dir, private_folders=paths.private_folders)
         self.sessions = SessionManager(providers, lambda: self.settings.config)
         self.leftovers = LeftoverSandboxes(providers, self.sessions)
         self.files = FileService(self.sessions)

@@ -10,8 +10,9 @@ installers) and from source by the tests. The app starts as usual, then runs thr
    :data:`SMOKE_SERVICE` (never the real API-key entry), read back and deleted, through the
    same secure-backend choice as the app's secret store (on an executor);
 3. ``session`` — a local-provider sandbox is created in the app's data folder, runs
-   ``echo sesame-smoke`` (and shows its library path: a frozen app's children must not
-   inherit the bundle's) and is killed.
+   ``echo sesame-smoke`` in the system's shell (bash on Linux and macOS, showing its library
+   path: a frozen app's children must not inherit the bundle's; PowerShell or cmd on
+   Windows) and is killed. Nothing in it is Linux-only: bubblewrap is used where it works.
 
 Each step prints one line on stdout, ``smoke: <step>: ok (<detail>)`` or
 ``smoke: <step>: FAILED: <why>``, and the same line goes to the log. The exit status is a
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.logs import scrub
+from sesame_desktop.core.shells import ShellKind
 
 if TYPE_CHECKING:
     from sesame_desktop.app import Application
@@ -49,8 +51,14 @@ log = logging.getLogger(__name__)
 SMOKE_SERVICE = "sesame-desktop-smoke"
 SMOKE_OUTPUT = b"sesame-smoke"
 # The second line shows the library path the command sees: in a frozen app it must not be
-# the bundle's (see packaging/pyi_rth_child_env.py).
-SMOKE_COMMAND = 'echo sesame-smoke; echo "library path: ${LD_LIBRARY_PATH-}"'
+# the bundle's (see packaging/pyi_rth_child_env.py). One command per kind of shell: the
+# local step runs in the system's own (bash, or PowerShell/cmd on Windows).
+SMOKE_COMMANDS = {
+    ShellKind.POSIX: 'echo sesame-smoke; echo "library path: ${LD_LIBRARY_PATH-}${DYLD_LIBRARY_PATH-}"',
+    ShellKind.POWERSHELL: 'Write-Output sesame-smoke; Write-Output "PowerShell $($PSVersionTable.PSVersion)"',
+    ShellKind.CMD: "echo sesame-smoke",
+}
+SMOKE_COMMAND = SMOKE_COMMANDS[ShellKind.POSIX]
 WINDOW_TIMEOUT_S = 30.0
 KEYRING_TIMEOUT_S = 60.0
 SESSION_TIMEOUT_S = 60.0
@@ -183,24 +191,25 @@ async def run_local_command(workspace_root: Path, *, timeout_s: float = SESSION_
     provider = LocalProvider(workspace_root)
     sandbox = await _timed(provider.create(SandboxSpec(session_id="smoke", name="smoke")), timeout_s,
                            "creating a local sandbox")
+    command = SMOKE_COMMANDS[sandbox.shell.kind]
     try:
         result = await _timed(
-            sandbox.run(SMOKE_COMMAND, on_stdout=stdout.extend, on_stderr=stderr.extend),
+            sandbox.run(command, on_stdout=stdout.extend, on_stderr=stderr.extend),
             timeout_s,
-            f"running {SMOKE_COMMAND!r}",
+            f"running {command!r} in {sandbox.shell.name}",
         )
     finally:
         await _timed(sandbox.kill(), timeout_s, "ending the local sandbox")
     if result.exit_code != 0:
-        raise SmokeFailure(f"{SMOKE_COMMAND!r} exited with {result.exit_code}: "
+        raise SmokeFailure(f"{command!r} exited in {sandbox.shell.name} with {result.exit_code}: "
                            f"{bytes(stderr).decode(errors='replace').strip()[-300:]}")
     if SMOKE_OUTPUT not in stdout:
-        raise SmokeFailure(f"{SMOKE_COMMAND!r} printed {bytes(stdout)[-300:]!r}, not {SMOKE_OUTPUT!r}")
+        raise SmokeFailure(f"{command!r} printed {bytes(stdout)[-300:]!r}, not {SMOKE_OUTPUT!r}")
     bundle = getattr(sys, "_MEIPASS", None)
-    if bundle and bundle.encode() in stdout:
+    if bundle and sys.platform != "win32" and bundle.encode() in stdout:
         raise SmokeFailure(f"the command inherited the bundle's library path: {bytes(stdout)[-300:]!r}")
-    isolation = {True: ", isolated", False: ", not isolated"}.get(getattr(sandbox, "isolated", None), "")
-    return f"a local command printed {SMOKE_OUTPUT.decode()!r} and exited 0{isolation}"
+    isolation = ", isolated" if sandbox.isolated else ", not isolated"
+    return f"a local command printed {SMOKE_OUTPUT.decode()!r} and exited 0 in {sandbox.shell.name}{isolation}"
 
 
 async def _step(name: str, bit: Failed, check: Callable[[], Awaitable[str]]) -> Failed:
@@ -226,7 +235,7 @@ async def run_smoke(app: Application) -> int:
     failed |= await _step("settings", Failed.INTERNAL, lambda: load_settings(app))
     failed |= await _step("keyring", Failed.KEYRING, keyring_round_trip)
     failed |= await _step("session", Failed.SESSION,
-                          lambda: run_local_command(app.paths.data_dir / "workspaces"))
+                          lambda: run_local_command(app.paths.workspaces_dir))
     try:
         await app.shutdown()
     except Exception as exc:  # noqa: BLE001 - every failure becomes a result line, not a traceback

@@ -8,6 +8,7 @@ into :class:`~sesame_desktop.core.errors.UserFacingError` here, in this layer, o
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -15,8 +16,9 @@ from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.file_tree import FileEntry
 from sesame_desktop.core.sessions import Project
 
-
 PROJECT_DIR = "/home/user/project"
+INTERRUPT_GRACE_S = 3.0
+"""How long an interrupted command has to end before it is killed."""
 
 OutputCallback = Callable[[bytes], None]
 ChangeCallback = Callable[[str], None]
@@ -96,6 +98,25 @@ class CommandHandle(abc.ABC):
     async def kill(self) -> None:
         """Kill the command and everything it started."""
 
+    async def send_interrupt(self) -> bool:
+        """Send the command an interrupt (SIGINT, as Ctrl+C does); False where that cannot be done."""
+        return False
+
+    async def interrupt(self, grace_s: float = INTERRUPT_GRACE_S) -> CommandResult:
+        """Stop the command as Ctrl+C does, and kill it with everything it started when it has
+        not ended ``grace_s`` later (at once where no interrupt can be sent)."""
+        if await self.send_interrupt():
+            waiter = asyncio.ensure_future(self.wait())
+            try:
+                done, _ = await asyncio.wait({waiter}, timeout=grace_s)
+                if not done:
+                    await self.kill()
+                return await waiter
+            finally:
+                waiter.cancel()
+        await self.kill()
+        return await self.wait()
+
 
 class Sandbox(abc.ABC):
     """One sandbox of one session.
@@ -104,11 +125,17 @@ class Sandbox(abc.ABC):
         id: the provider's id for it (E2B's sandbox id, or the workspace name).
         kind: which provider made it.
         project_dir: where the project lives, as commands see it.
+        full_rights: commands run with the user's full rights on this computer.
+        shell_name: the shell that runs :meth:`start`'s commands.
     """
 
     id: str
     kind: ProviderKind
     project_dir: str = PROJECT_DIR
+    full_rights: bool = False
+    """Whether commands run with the user's full rights on this computer (local, not isolated)."""
+    shell_name: str = "bash"
+    """The shell that runs commands, for people."""
 
     @abc.abstractmethod
     async def start(
@@ -121,7 +148,8 @@ class Sandbox(abc.ABC):
         stdin: bool = False,
         timeout_s: float | None = None,
     ) -> CommandHandle:
-        """Start ``command`` with bash in ``cwd`` (default: the project folder)."""
+        """Start ``command`` in the sandbox's shell (:attr:`shell_name`) in ``cwd`` (default: the
+        project folder)."""
 
     async def run(
         self,

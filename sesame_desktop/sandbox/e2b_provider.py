@@ -98,6 +98,11 @@ class E2BCommand(CommandHandle):
     async def kill(self) -> None:
         await self._sandbox.call(self._handle.kill())
 
+    async def send_interrupt(self) -> bool:
+        await self._sandbox.call(self._sandbox.sdk.commands.run(
+            f"pkill -INT -P {self.pid}; kill -INT {self.pid}; true", timeout=10))
+        return True
+
 
 class E2BWatch(Watch):
     def __init__(self, handle: e2b.AsyncWatchHandle) -> None:

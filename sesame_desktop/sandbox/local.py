@@ -2,10 +2,14 @@
 
 Each session gets ``<workspaces>/<session id>/home``. On Linux with bubblewrap, commands run
 in a private view where that folder is ``/home/user`` (so the project is at
-``/home/user/project`` as on E2B), ``/tmp`` is private, the rest of the system is read-only
-and processes see only their own session. Without bubblewrap commands run directly in the
-real folder, and the project path shown is the real one. The network is shared either way,
-so a dev server is reached at ``http://127.0.0.1:<port>``.
+``/home/user/project`` as on E2B), ``/tmp`` is private, the user's homes, session bus,
+keyring and the app's own folders are hidden, the rest of the system is read-only and
+processes see only their own session (:mod:`.local_isolation`). Without bubblewrap (and always
+on macOS and Windows) commands run directly in the real folder with the user's full rights,
+and the project path shown is the real one. Either way commands get a minimal environment
+without the app's secrets, run in the system's shell (:mod:`sesame_desktop.core.shells`), and
+are ended with their whole process tree (:mod:`.local_process`). The network is shared, so a
+dev server is reached at ``http://127.0.0.1:<port>``.
 """
 
 from __future__ import annotations
@@ -16,23 +20,20 @@ import errno
 import logging
 import os
 import shutil
-import signal
-import time
-from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Sequence
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TypeVar
 
 import watchfiles
 
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.file_tree import FileEntry
 from sesame_desktop.core.sessions import FolderProject, GitProject, Project
+from sesame_desktop.core.shells import Shell, system_shell
 from sesame_desktop.sandbox.base import (
     PROJECT_DIR,
     ChangeCallback,
-    CommandHandle,
-    CommandResult,
-    FileEntry,
     OutputCallback,
     ProgressCallback,
     Sandbox,
@@ -41,128 +42,23 @@ from sesame_desktop.sandbox.base import (
     UploadReport,
     Watch,
 )
+from sesame_desktop.sandbox.local_isolation import (
+    APP_SECRETS,
+    SANDBOX_HOME,
+    bubblewrap_works,
+    bwrap_argv,
+    command_environment,
+    host_folders_to_hide,
+)
+from sesame_desktop.sandbox.local_process import KILL_SIGNAL, LocalCommand, ProcessTree, signal_name
 from sesame_desktop.sandbox.project_files import git_clone_failed, report_progress, select_files
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 READ_CHUNK = 64 * 1024
-DRAIN_AFTER_EXIT_S = 1.0
-SANDBOX_HOME = "/home/user"
 
-
-def signal_name(returncode: int) -> str | None:
-    """"killed", "terminated"… for a negative return code, else None."""
-    if returncode >= 0:
-        return None
-    try:
-        sig = signal.Signals(-returncode)
-    except ValueError:
-        return f"signal {-returncode}"
-    return {signal.SIGKILL: "killed", signal.SIGTERM: "terminated", signal.SIGINT: "interrupted",
-            signal.SIGHUP: "hung up"}.get(sig, sig.name.lower())
-
-
-async def bubblewrap_works() -> bool:
-    """Whether ``bwrap`` is installed and can create the namespaces it needs here."""
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return False
-    try:
-        proc = await asyncio.create_subprocess_exec(
-            bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",
-            "--die-with-parent", "true",
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
-        _, err = await asyncio.wait_for(proc.communicate(), 10)
-    except (OSError, TimeoutError):
-        return False
-    if proc.returncode != 0:
-        log.warning("bubblewrap cannot isolate sessions here: %s", err.decode(errors="replace").strip())
-    return proc.returncode == 0
-
-
-class LocalCommand(CommandHandle):
-    """A command running as a child process (group) of the app."""
-
-    def __init__(self, proc: asyncio.subprocess.Process, outputs: list[tuple[int, OutputCallback]],
-                 timeout_s: float | None) -> None:
-        """
-        Args:
-            outputs: the read ends of the command's stdout and stderr pipes, with where their
-                output goes. They are read here, not by ``proc``, so that the command's end is
-                seen when its process exits, even if a child that left the group keeps the
-                pipes open.
-        """
-        self.pid = proc.pid
-        self._proc = proc
-        self._started = time.monotonic()
-        self._readers = [asyncio.ensure_future(self._pump(fd, callback)) for fd, callback in outputs]
-        self._deadline: asyncio.TimerHandle | None = None
-        if timeout_s:
-            self._deadline = asyncio.get_running_loop().call_later(timeout_s, self._kill_group)
-        self._result: CommandResult | None = None
-
-    @staticmethod
-    async def _pump(fd: int, callback: OutputCallback) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=READ_CHUNK)
-        transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", buffering=0))
-        try:
-            while chunk := await reader.read(READ_CHUNK):
-                callback(chunk)
-        finally:
-            transport.close()
-
-    def _kill_group(self) -> None:
-        try:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    async def wait(self) -> CommandResult:
-        if self._result is None:
-            try:
-                returncode = await self._proc.wait()
-            finally:
-                if self._deadline is not None:
-                    self._deadline.cancel()
-            # Output still in the pipes is read; a process that left the group (setsid) and
-            # keeps them open must not hold the command's end back.
-            _done, pending = await asyncio.wait(self._readers, timeout=DRAIN_AFTER_EXIT_S)
-            for reader in pending:
-                reader.cancel()
-            self._result = CommandResult(
-                exit_code=returncode if returncode >= 0 else None,
-                signal_name=signal_name(returncode),
-                duration_s=time.monotonic() - self._started,
-            )
-        return self._result
-
-    async def send_stdin(self, data: bytes) -> None:
-        if self._proc.stdin is None or self._proc.stdin.is_closing():
-            raise UserFacingError(UserMessage("Input not sent", "This command does not read input any more."))
-        self._proc.stdin.write(data)
-        try:
-            await self._proc.stdin.drain()
-        except (BrokenPipeError, ConnectionResetError):
-            raise UserFacingError(UserMessage("Input not sent", "The command has stopped reading input.")) from None
-
-    async def close_stdin(self) -> None:
-        if self._proc.stdin is not None and not self._proc.stdin.is_closing():
-            self._proc.stdin.close()
-
-    async def kill(self) -> None:
-        self._kill_group()
-        await self.wait()
-
-    @property
-    def running(self) -> bool:
-        return self._proc.returncode is None
-
-    def kill_now(self) -> None:
-        """Synchronous kill for shut-down paths that cannot await."""
-        self._kill_group()
+__all__ = ["LocalCommand", "LocalProvider", "LocalSandbox", "bubblewrap_works", "signal_name"]
 
 
 def file_error(exc: OSError) -> UserFacingError:
@@ -206,13 +102,25 @@ class LocalWatch(Watch):
 class LocalSandbox(Sandbox):
     kind = ProviderKind.LOCAL
 
-    def __init__(self, workspace: Path, isolated: bool, envs: dict[str, str]) -> None:
-        """``workspace`` must exist and be a resolved path (the provider makes it so)."""
+    def __init__(self, workspace: Path, isolated: bool, envs: dict[str, str], *,
+                 hidden: Sequence[str] = (), shell: Shell | None = None) -> None:
+        """
+        Args:
+            workspace: the session's folder; it must exist and be a resolved path (the
+                provider makes it so).
+            isolated: run commands under bubblewrap.
+            hidden: host folders an isolated command sees empty (``folders_to_hide``).
+            shell: the shell for commands (default: the system's; bash when isolated).
+        """
         self.id = workspace.name
         self.workspace = workspace
         self.home = workspace / "home"
         self.isolated = isolated
-        self.project_dir = PROJECT_DIR if isolated else str(self.home / "project")
+        self.full_rights = not isolated
+        self.shell = shell or system_shell()
+        self.shell_name = self.shell.name
+        self.project_dir = PROJECT_DIR if isolated else (self.home / "project").as_posix()
+        self._hidden = tuple(hidden)
         self._envs = envs
         self._commands: set[LocalCommand] = set()
         self._killed = False
@@ -231,10 +139,9 @@ class LocalSandbox(Sandbox):
         Raises:
             UserFacingError: the path points outside the session's folder.
         """
-        prefix = SANDBOX_HOME if self.isolated else str(self.home)
-        pure = PurePosixPath(path if path.startswith("/") else f"{self.project_dir}/{path}")
+        prefix = SANDBOX_HOME if self.isolated else self.home.as_posix()
         try:
-            rel = pure.relative_to(prefix)
+            rel = relative_to_home(path, prefix, self.project_dir, windows=os.name == "nt")
         except ValueError:
             raise UserFacingError(UserMessage("Path outside the session", f"{path} is not inside {prefix}.")) from None
         home = self.home
@@ -247,23 +154,10 @@ class LocalSandbox(Sandbox):
     def sandbox_path(self, host: Path) -> str:
         """The path commands see for a real path inside the workspace home."""
         rel = host.relative_to(self.home).as_posix()
-        base = SANDBOX_HOME if self.isolated else str(self.home)
+        base = SANDBOX_HOME if self.isolated else self.home.as_posix()
         return base if rel == "." else f"{base}/{rel}"
 
     # -- commands ---------------------------------------------------------------------------
-
-    def _argv(self, command: str, cwd: str, host_cwd: Path) -> tuple[list[str], str | None]:
-        if not self.isolated:
-            return ["bash", "-l", "-c", command], str(host_cwd)
-        argv = [
-            shutil.which("bwrap") or "bwrap",
-            "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-            "--tmpfs", "/home", "--bind", str(self.home), SANDBOX_HOME,
-            "--unshare-pid", "--die-with-parent", "--chdir", cwd,
-            "--setenv", "HOME", SANDBOX_HOME, "--setenv", "PWD", cwd,
-            "bash", "-l", "-c", command,
-        ]
-        return argv, None
 
     async def start(self, command: str, *, on_stdout: OutputCallback, on_stderr: OutputCallback,
                     cwd: str | None = None, stdin: bool = False, timeout_s: float | None = None) -> LocalCommand:
@@ -277,29 +171,32 @@ class LocalSandbox(Sandbox):
             target.mkdir(parents=True, exist_ok=True)
             return target
 
-        argv, host_cwd = self._argv(command, cwd, await self._in_executor(lambda: prepare(cwd)))
-        env = {**os.environ, **self._envs}
-        if not self.isolated:
-            env["HOME"] = str(self.home)
-        out_read, out_write = os.pipe()
-        err_read, err_write = os.pipe()
+        host_cwd = await self._in_executor(lambda: prepare(cwd))
+        shell_argv = self.shell.argv(command)
+        if self.isolated:
+            env = command_environment(os.environ, self._envs, SANDBOX_HOME)
+            env.pop("TMPDIR", None)  # the host's temp folder is not there: /tmp is the sandbox's own
+            argv = bwrap_argv(shutil.which("bwrap") or "bwrap", home=str(self.home), cwd=cwd,
+                              hidden=self._hidden, command=[self.shell.name, *shell_argv[1:]])
+            start_dir = None
+        else:
+            env = command_environment(os.environ, self._envs, str(self.home))
+            argv, start_dir = shell_argv, str(host_cwd)
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *argv, cwd=host_cwd, env=env, start_new_session=True,
-                stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-                stdout=out_write, stderr=err_write)
+            handle = await LocalCommand.start(argv, cwd=start_dir, env=env, stdin=stdin, on_stdout=on_stdout,
+                                              on_stderr=on_stderr, timeout_s=timeout_s, wrapped=self.isolated)
         except OSError as exc:
-            os.close(out_read)
-            os.close(err_read)
-            raise UserFacingError(UserMessage("Command not started", f"The command could not start: {exc.strerror}.",
-                                              "Check that bash is installed.")) from None
-        finally:
-            os.close(out_write)
-            os.close(err_write)
-        handle = LocalCommand(proc, [(out_read, on_stdout), (err_read, on_stderr)], timeout_s)
-        self._commands = {c for c in self._commands if c.running}
+            raise UserFacingError(UserMessage(
+                "Command not started", f"The command could not start: {exc.strerror or exc}.",
+                f"Check that {self.shell.name} is installed.")) from None
+        self._commands = {c for c in self._commands if c.outlives_its_end()}
         self._commands.add(handle)
         return handle
+
+    def process_trees(self) -> list[ProcessTree]:
+        """The process trees of the session's commands (each command leads one)."""
+        self._commands = {c for c in self._commands if c.outlives_its_end()}
+        return [c.tree for c in self._commands]
 
     # -- project ----------------------------------------------------------------------------
 
@@ -325,8 +222,7 @@ class LocalSandbox(Sandbox):
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-                start_new_session=True)
+                stderr=asyncio.subprocess.STDOUT, env=clone_environment(), start_new_session=True)
         except OSError as exc:
             raise git_clone_failed(source.url, f"git could not start: {exc.strerror}") from None
         output = bytearray()
@@ -337,8 +233,7 @@ class LocalSandbox(Sandbox):
                 report_progress(chunk, progress)
             await proc.wait()
         except asyncio.CancelledError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            await asyncio.get_running_loop().run_in_executor(None, ProcessTree(proc.pid).send, KILL_SIGNAL)
             await proc.wait()
             raise
         if proc.returncode != 0:
@@ -420,10 +315,6 @@ class LocalSandbox(Sandbox):
     async def set_timeout(self, timeout_ms: int) -> None:
         """Local sessions have no lifetime limit; they run until ended."""
 
-    def process_groups(self) -> set[int]:
-        """Process group ids of the session's running commands (each command leads one)."""
-        return {c.pid for c in self._commands if c.running}
-
     async def is_alive(self) -> bool:
         return not self._killed
 
@@ -434,6 +325,36 @@ class LocalSandbox(Sandbox):
             command.kill_now()
         if commands:
             await asyncio.gather(*(c.wait() for c in commands), return_exceptions=True)
+        # Processes that outlived their command (a daemon seen by a port scan) end too.
+        trees = [c.tree for c in commands]
+
+        def end_leftovers() -> None:
+            for tree in trees:
+                tree.send(KILL_SIGNAL)
+                tree.close()
+
+        await asyncio.get_running_loop().run_in_executor(None, end_leftovers)
+
+
+def relative_to_home(path: str, home: str, project_dir: str, *, windows: bool) -> PurePosixPath:
+    """``path`` as commands see it, relative to their ``home`` (relative paths start in
+    ``project_dir``). On Windows the paths shown are ``C:/Users/…``, and one typed or pasted
+    may use backslashes.
+
+    Raises:
+        ValueError: ``path`` is not inside ``home``.
+    """
+    if windows:
+        path = path.replace("\\", "/")
+    absolute = path.startswith("/") or PureWindowsPath(path).is_absolute()
+    return PurePosixPath(path if absolute else f"{project_dir}/{path}").relative_to(home)
+
+
+def clone_environment() -> dict[str, str]:
+    """git's environment for a clone: the user's own (their credentials), minus the app's secrets."""
+    env = {name: value for name, value in os.environ.items() if name.upper() not in APP_SECRETS}
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    return env
 
 
 class LocalProvider(SandboxProvider):
@@ -441,29 +362,35 @@ class LocalProvider(SandboxProvider):
 
     Args:
         isolate: use bubblewrap (None: when it works here).
+        private_folders: the app's own folders (config, data, logs), hidden from isolated
+            commands along with the user's home, session bus and keyring.
     """
 
     kind = ProviderKind.LOCAL
 
-    def __init__(self, workspace_root: Path, *, isolate: bool | None = None) -> None:
+    def __init__(self, workspace_root: Path, *, isolate: bool | None = None,
+                 private_folders: Sequence[Path] = ()) -> None:
         self.workspace_root = workspace_root
         self._isolate = isolate
+        self._private = [str(p) for p in private_folders]
 
     async def create(self, spec: SandboxSpec) -> LocalSandbox:
         if self._isolate is None:
             self._isolate = await bubblewrap_works()
             if not self._isolate:
-                log.warning("bubblewrap is not available: local sessions run without isolation")
+                log.warning("local sessions run with the user's full rights: bubblewrap cannot isolate them here")
+        isolate = self._isolate
         folder = self.workspace_root / spec.session_id
 
-        def make_workspace() -> Path:
+        def make_workspace() -> tuple[Path, list[str]]:
             (folder / "home").mkdir(parents=True, exist_ok=True)
-            return folder.resolve()
+            hidden = host_folders_to_hide(self._private) if isolate else []
+            return folder.resolve(), hidden
 
         try:
-            workspace = await asyncio.get_running_loop().run_in_executor(None, make_workspace)
+            workspace, hidden = await asyncio.get_running_loop().run_in_executor(None, make_workspace)
         except OSError as exc:
             raise UserFacingError(UserMessage(
                 "Workspace not created", f"The folder {folder} could not be created: {exc.strerror}.",
                 "Check that the disk has space and the folder is writable.")) from None
-        return LocalSandbox(workspace, self._isolate, dict(spec.envs))
+        return LocalSandbox(workspace, isolate, dict(spec.envs), hidden=hidden)

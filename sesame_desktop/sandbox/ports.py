@@ -1,31 +1,28 @@
 """Which TCP ports a session's own processes listen on.
 
-Only sockets owned by a process of the session count: the socket tables in
-``/proc/net/tcp{,6}`` list every socket of the network namespace, and a sandbox may share it
-with this computer (the local provider, and the local E2B-compatible test server, have no
-network namespace of their own). A socket is the session's when one of the session's
-processes holds it open (``/proc/<pid>/fd/* -> socket:[inode]``).
+Only sockets owned by a process of the session count: a sandbox may share the network with
+this computer (the local provider, and the local E2B-compatible test server, have no network
+namespace of their own), so a socket of some other program must never show up as the
+session's.
 
-- Local sandboxes (isolated or not): this computer's ``/proc`` is read directly, in an
-  executor, for the session's running commands (:meth:`LocalSandbox.process_groups`) and
-  every descendant, found through the kernel's children lists, so the cost follows the
-  session's processes and not the computer's. A scan command run *inside* an isolated local
-  sandbox would not do: each command gets its own PID namespace there, so it would see no
-  other command's processes. (Without isolation, a process whose parent died while its
-  command still runs is no longer anyone's descendant, and is missed.)
-- Other sandboxes (E2B): one short shell command inside the sandbox prints the LISTEN lines
-  of the socket tables and the socket links of every process it can see (its ``/proc`` shows
-  only the sandbox's processes, and only those of its own user can be read), and the text is
-  parsed here. It needs ``grep`` and GNU ``find``, as in E2B's templates; no Python.
+- Local sandboxes (isolated or not, on Linux, macOS and Windows): psutil lists the TCP
+  sockets in LISTEN state of each process in the session's command trees
+  (:class:`~sesame_desktop.sandbox.local_process.ProcessTree`: each command's descendants,
+  plus every process seen in its tree before, so a server whose parent died is still found).
+  It asks per process (``Process.net_connections``), in an executor: the cost follows the
+  session's processes, and on macOS a user may ask about their own processes while the
+  system-wide table needs root. On Linux the kernel's table of listening sockets is asked
+  once instead (netlink, with the inodes of the processes' open sockets), which costs a
+  fraction of a millisecond where psutil parses every connection of the computer per process. A scan command run *inside* an isolated local sandbox would
+  not do: each command gets its own PID namespace there.
+- Other sandboxes (E2B, always Linux): one short shell command inside the sandbox prints the
+  LISTEN lines of the socket tables and the socket links of every process it can see (its
+  ``/proc`` shows only the sandbox's processes, and only those of its own user can be read),
+  and the text is parsed here. It needs ``grep`` and GNU ``find``, as in E2B's templates.
 
 envd's own port (49983) is never reported, nor the ports of a local E2B-compatible server
 (:func:`service_ports`). Processes the sandbox's user cannot read (started with ``sudo`` in an
-E2B sandbox) are not seen. Measured here (``bench/ports.py``): a local scan takes well under
-1 ms in an executor thread (the listening sockets come from the kernel's sock_diag netlink
-interface in 0.05 ms; 0.25 ms with 1,000 other processes running); an E2B scan is one
-command, about 50 ms of wall time against the local server and 4–5 ms of this process's CPU.
-
-Local sandboxes need Linux (``/proc``): on other systems the local scan finds nothing.
+E2B sandbox) are not seen. ``bench/ports.py`` measures both paths.
 """
 
 from __future__ import annotations
@@ -34,25 +31,26 @@ import asyncio
 import logging
 import os
 import socket
+import sys
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+import psutil
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.ports import (
     NETLINK_SOCK_DIAG,
     ListeningSocket,
-    ProcStat,
     inet_diag_request,
     owned_listening_ports,
     parse_inet_diag,
     parse_proc_net_tcp,
-    parse_proc_stat,
-    session_processes,
     socket_inode,
 )
 from sesame_desktop.sandbox.base import Sandbox
 from sesame_desktop.sandbox.e2b_provider import E2BSandbox
 from sesame_desktop.sandbox.local import LocalSandbox
+from sesame_desktop.sandbox.local_process import ProcessTree, parent_map
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +73,10 @@ async def listening_ports(sandbox: Sandbox) -> set[int]:
         UserFacingError: the sandbox could not be asked (gone, unreachable, no shell tools).
     """
     if isinstance(sandbox, LocalSandbox):
-        groups = sandbox.process_groups()
-        if not groups:
+        trees = sandbox.process_trees()
+        if not trees:
             return set()
-        return await asyncio.get_running_loop().run_in_executor(None, host_listening_ports, groups)
+        return await asyncio.get_running_loop().run_in_executor(None, tree_listening_ports, trees)
     return await _scan_inside(sandbox)
 
 
@@ -130,58 +128,49 @@ def parse_scan_output(text: str) -> set[int]:
     return owned_listening_ports(parse_proc_net_tcp("\n".join(tables)), inodes)
 
 
-# -- this computer's /proc ------------------------------------------------------------------
+# -- this computer: psutil ------------------------------------------------------------------
 
-def host_listening_ports(groups: Iterable[int], proc: str = "/proc", *,
-                         by_children: bool | None = None) -> set[int]:
-    """Ports that the processes of ``groups`` and their descendants listen on, from ``proc``.
+def tree_listening_ports(trees: Iterable[ProcessTree], *, kernel_table: bool | None = None) -> set[int]:
+    """Ports that the processes of ``trees`` listen on (blocking: run it in an executor)."""
+    parents = parent_map()  # one look at every process for all the session's commands
+    procs: dict[int, psutil.Process] = {}
+    for tree in trees:
+        procs.update((p.pid, p) for p in tree.members(parents))
+    return process_listening_ports(procs.values(), kernel_table=kernel_table)
 
-    Blocking (it reads ``/proc``): run it in an executor.
+
+def process_listening_ports(procs: Iterable[psutil.Process], *, kernel_table: bool | None = None) -> set[int]:
+    """TCP ports in LISTEN state held by any of ``procs`` (IPv4 and IPv6; blocking).
 
     Args:
-        groups: process group ids of the session's commands (each command leads its group).
-        by_children: follow ``/proc/<pid>/task/<tid>/children`` from the group leaders, which
-            costs in proportion to the session's processes, not the computer's; False reads
-            every process's ``stat`` instead (which also finds members of the groups whose
-            parent has died). None: by children where the kernel lists them.
+        kernel_table: on Linux, ask the kernel for the listening sockets once (sock_diag
+            netlink, as ``ss -l`` does: about 0.05 ms) and match their inodes with the
+            processes' open files, instead of psutil's per-process lookup, which parses the
+            whole connection table for every process that holds any socket (milliseconds
+            each on a busy computer). None: where it works; False: psutil everywhere.
     """
-    sockets = host_listening_sockets(proc)
-    if not sockets:
-        return set()
-    if by_children is None:
-        by_children = _children_listed(proc)
-    pids = descendants(groups, proc) if by_children else session_processes(proc_stats(proc), groups)
-    inodes: set[int] = set()
-    for pid in pids:
-        fd_dir = f"{proc}/{pid}/fd"
+    procs = list(procs)
+    if kernel_table is not False and sys.platform.startswith("linux"):
         try:
-            names = os.listdir(fd_dir)
-        except OSError:
+            sockets = _sock_diag(socket.AF_INET) + _sock_diag(socket.AF_INET6)
+        except (OSError, AttributeError) as exc:
+            log.debug("sock_diag unavailable (%s); asking psutil", exc)
+        else:
+            return owned_listening_ports(sockets, _socket_inodes(p.pid for p in procs)) if sockets else set()
+    ports: set[int] = set()
+    for proc in procs:
+        try:
+            connections = proc.net_connections(kind="tcp")
+        except psutil.Error:
             continue  # gone, or not ours to read
-        for name in names:
-            try:
-                inode = socket_inode(os.readlink(f"{fd_dir}/{name}"))
-            except OSError:
-                continue
-            if inode is not None:
-                inodes.add(inode)
-    return owned_listening_ports(sockets, inodes)
-
-
-def host_listening_sockets(proc: str = "/proc") -> list[ListeningSocket]:
-    """Every listening TCP socket of this computer's network namespace.
-
-    Asked through netlink (sock_diag, as ``ss -l`` does: about 0.05 ms); where that is not
-    available, read from ``/proc/net/tcp{,6}`` (milliseconds with many connections open).
-    """
-    try:
-        return _sock_diag(socket.AF_INET) + _sock_diag(socket.AF_INET6)
-    except (OSError, AttributeError) as exc:  # AttributeError: no AF_NETLINK on this OS
-        log.debug("sock_diag unavailable (%s); reading %s/net/tcp", exc, proc)
-        return parse_proc_net_tcp(_read(f"{proc}/net/tcp") + _read(f"{proc}/net/tcp6"))
+        ports.update(c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN and c.laddr)
+    return ports
 
 
 def _sock_diag(family: int) -> list[ListeningSocket]:
+    """The listening TCP sockets of ``family`` in this network namespace (Linux netlink)."""
+    if not sys.platform.startswith("linux"):
+        raise OSError("netlink exists on Linux only")
     with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG) as nl:
         nl.settimeout(2.0)
         nl.sendall(inet_diag_request(family))
@@ -193,48 +182,20 @@ def _sock_diag(family: int) -> list[ListeningSocket]:
                 return found
 
 
-def descendants(roots: Iterable[int], proc: str = "/proc") -> set[int]:
-    """``roots`` that still run and all their descendants, through the kernel's children lists."""
-    found: set[int] = set()
-    stack = list(roots)
-    while stack:
-        pid = stack.pop()
-        if pid in found:
-            continue
+def _socket_inodes(pids: Iterable[int]) -> set[int]:
+    """Inodes of the sockets the processes ``pids`` hold open (Linux: ``/proc/<pid>/fd``)."""
+    inodes: set[int] = set()
+    for pid in pids:
+        fd_dir = f"/proc/{pid}/fd"
         try:
-            tids = os.listdir(f"{proc}/{pid}/task")
+            names = os.listdir(fd_dir)
         except OSError:
-            continue  # gone
-        found.add(pid)
-        for tid in tids:
-            stack.extend(int(child) for child in _read(f"{proc}/{pid}/task/{tid}/children").split())
-    return found
-
-
-def _children_listed(proc: str) -> bool:
-    """Whether this kernel lists children in ``/proc`` (CONFIG_PROC_CHILDREN, as Debian's)."""
-    pid = os.getpid()
-    return os.path.exists(f"{proc}/{pid}/task/{pid}/children")
-
-
-def proc_stats(proc: str = "/proc") -> list[ProcStat]:
-    """Parent, group and session of every process in ``proc`` (blocking)."""
-    stats: list[ProcStat] = []
-    try:
-        names = os.listdir(proc)
-    except OSError:
-        return stats  # no /proc here
-    for name in names:
-        if name.isdigit():
-            stat = parse_proc_stat(_read(f"{proc}/{name}/stat"))
-            if stat is not None:
-                stats.append(stat)
-    return stats
-
-
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="ascii", errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
+            continue  # gone, or not ours to read
+        for name in names:
+            try:
+                inode = socket_inode(os.readlink(f"{fd_dir}/{name}"))
+            except OSError:
+                continue
+            if inode is not None:
+                inodes.add(inode)
+    return inodes

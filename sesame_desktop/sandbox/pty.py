@@ -14,13 +14,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
-import fcntl
 import logging
 import os
 import shutil
 import signal
 import struct
-import termios
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -166,10 +165,16 @@ def _translate(sandbox: Sandbox, exc: BaseException) -> UserFacingError:
 
 
 def _set_size(fd: int, columns: int, rows: int) -> None:
+    import fcntl  # POSIX only (this module is imported on every system)
+    import termios
+
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
 
 
 def _take_terminal() -> None:  # runs in the child, between fork and exec
+    import fcntl
+    import termios
+
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
@@ -187,24 +192,30 @@ class LocalPty(Pty):
 
     @classmethod
     async def start(cls, sandbox: Any, columns: int, rows: int, on_data: DataCallback) -> LocalPty:
+        if sys.platform == "win32":
+            raise UserFacingError(UserMessage(
+                "No terminal on Windows yet", "Local sessions on Windows have no interactive terminal yet.",
+                "Use the command line under the console, or an E2B session."))
+        from sesame_desktop.sandbox.local_isolation import bwrap_argv, command_environment
+
         home = sandbox.home
         cwd = sandbox.project_dir
         host_cwd = await asyncio.get_running_loop().run_in_executor(None, _existing_dir, home, cwd,
                                                                       sandbox.isolated)
-        env = {**os.environ, **getattr(sandbox, "_envs", {}), "TERM": TERM}
-        shell = ["bash", "-l", "-i"]
-        if sandbox.isolated:
-            argv = [
-                shutil.which("bwrap") or "bwrap",
-                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                "--tmpfs", "/home", "--bind", str(home), SANDBOX_HOME,
-                "--unshare-pid", "--die-with-parent", "--chdir", cwd,
-                "--setenv", "HOME", SANDBOX_HOME, "--setenv", "PWD", cwd, "--setenv", "TERM", TERM,
-                *shell,
-            ]
+        envs = getattr(sandbox, "_envs", {})
+        shell = getattr(sandbox, "shell", None)
+        program = shell.program if shell is not None and shell.name in ("bash", "sh") else "bash"
+        interactive = [program, "-l", "-i"] if program.endswith("bash") else [program, "-i"]
+        if sandbox.isolated:  # the same isolation and minimal environment as its commands
+            env = command_environment(os.environ, envs, SANDBOX_HOME)
+            env.pop("TMPDIR", None)
+            argv = bwrap_argv(shutil.which("bwrap") or "bwrap", home=str(home), cwd=cwd,
+                              hidden=getattr(sandbox, "_hidden", ()), command=["bash", "-l", "-i"])
+            host_cwd = None
         else:
-            argv = shell
-            env["HOME"] = str(home)
+            env = command_environment(os.environ, envs, str(home))
+            argv = interactive
+        env["TERM"] = TERM
         master, slave = os.openpty()
         _set_size(master, columns, rows)
         try:
@@ -272,7 +283,7 @@ class LocalPty(Pty):
         self._eof.set()
 
 
-def _existing_dir(home: Any, cwd: str, isolated: bool) -> str:
+def _existing_dir(home: Any, cwd: str, isolated: bool) -> str | None:
     """The host folder the shell starts in (made if missing), inside the session's home."""
     from pathlib import Path
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from sesame_desktop.core.config import Provider
@@ -18,9 +19,11 @@ class Providers:
     settings give at that moment (a key saved a minute ago counts).
     """
 
-    def __init__(self, settings: SettingsService, workspaces: Path) -> None:
+    def __init__(self, settings: SettingsService, workspaces: Path, *,
+                 private_folders: Sequence[Path] = ()) -> None:
+        """``private_folders``: the app's own folders, hidden from isolated local sessions."""
         self._settings = settings
-        self._local = LocalProvider(workspaces)
+        self._local = LocalProvider(workspaces, private_folders=private_folders)
 
     async def __call__(self, kind: Provider) -> SandboxProvider:
         if kind is Provider.LOCAL:

@@ -262,11 +262,11 @@ class SessionManager(QObject):
             session.buffer.add_meta(f"{exc.message.title}: {exc.message.text()}")
 
     def interrupt(self, session_id: str) -> bool:
-        """Kill the foreground command (Ctrl+C); False when none is running."""
+        """Stop the foreground command as Ctrl+C does (killed if it does not stop); False when none runs."""
         session = self._sessions[session_id]
         if session.foreground is None:
             return False
-        session.tasks.start(session.foreground.kill(), key="interrupt")
+        session.tasks.start(session.foreground.interrupt(), key="interrupt")
         return True
 
     # -- lifetime ---------------------------------------------------------------------------

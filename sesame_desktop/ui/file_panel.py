@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.file_tree import FileEntry
+from sesame_desktop.core.paths import default_download_dir
 from sesame_desktop.services.files import FileService, parent_of
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
@@ -197,7 +198,7 @@ class FilePanel(QWidget):
     def download(self, entry: FileEntry, destination: Path | None = None) -> None:
         """Download ``entry`` into a local folder (asked for when not given)."""
         if destination is None:
-            chooser = QFileDialog(self, f"Download {entry.name} to", str(Path.home()))
+            chooser = QFileDialog(self, f"Download {entry.name} to", str(default_download_dir()))
             chooser.setFileMode(QFileDialog.FileMode.Directory)
             chooser.setOption(QFileDialog.Option.ShowDirsOnly, True)
             chooser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

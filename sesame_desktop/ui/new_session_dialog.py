@@ -37,6 +37,7 @@ from sesame_desktop.core.sessions import (
     validate_git_url,
     validate_timeout_ms,
 )
+from sesame_desktop.ui.provider_notes import ProviderNotes
 
 MS_PER_MINUTE = 60_000
 
@@ -142,6 +143,8 @@ class NewSessionDialog(QDialog):
         form.addRow("&Task:", self.task_edit)
         form.addRow("&Provider:", self.provider_combo)
         form.addRow("", self.provider_note)
+        self.provider_notes = ProviderNotes(self.provider_combo)  # shell; full rights without a sandbox
+        form.addRow("", self.provider_notes)
         form.addRow("Te&mplate:", self.template_edit)
         form.addRow("", self.template_problem)
         form.addRow("Lifetime:", _row(self.lifetime_check, self.lifetime_spin))

@@ -24,6 +24,7 @@ from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.terminals import TerminalService
 from sesame_desktop.ui.console import ConsoleView
+from sesame_desktop.ui.provider_notes import full_rights_label
 from sesame_desktop.ui.terminal_tab import TerminalTabs
 from sesame_desktop.ui.url_opener import SafeUrlOpener
 
@@ -104,6 +105,8 @@ class SessionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(header)
+        self.rights_label = full_rights_label()  # a local session without a sandbox says so
+        layout.addWidget(self.rights_label)
         layout.addWidget(self.views, 1)
         layout.addLayout(inputs)
         manager.session_changed.connect(self._on_manager_session_changed)
@@ -133,7 +136,10 @@ class SessionPanel(QWidget):
                 widget.setEnabled(False)
             self.error_button.hide()
             self.extend_button.hide()
+            self.rights_label.hide()
             return
+        sandbox = self._manager.sandbox(snapshot.id)
+        self.rights_label.setVisible(sandbox is not None and sandbox.full_rights and snapshot.state.open)
         self.title_label.setText(f"<b>{snapshot.name}</b>")
         self.state_label.setText(snapshot.state.label)
         self.busy_bar.setVisible(snapshot.state.busy or bool(snapshot.running and not snapshot.step))

@@ -37,6 +37,7 @@ from sesame_desktop.core.config import (
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.services.settings_service import SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.ui.provider_notes import ProviderNotes
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ class SettingsDialog(QDialog):
         form.addRow("&Provider:", self.provider_combo)
         self.provider_note = self._locked_note(config.provider.origin)
         form.addRow("", self.provider_note)
+        self.provider_notes = ProviderNotes(self.provider_combo, show_shell=False)  # full rights without a sandbox
+        form.addRow("", self.provider_notes)
         form.addRow("E2B API &key:", key_widget)
         form.addRow("", self.key_note)
         form.addRow("", self.dashboard_link)

@@ -34,8 +34,10 @@ def test_workflow_runs_the_same_scripts_on_all_three_systems():
     text = WORKFLOW.read_text()
     assert re.search(r"os: \[ubuntu-latest, windows-latest, macos-latest\]", text)
     assert 'python-version: "3.12"' in text
-    for script in re.findall(r"(?:\./)?(packaging/[\w/.-]+\.(?:sh|ps1|py))", text):
+    for script in re.findall(r"(?<![\w/])(?:\./)?(packaging/[\w/.-]+\.(?:sh|ps1|py))", text):
         assert (ROOT / script).is_file(), script
+    for tests in re.findall(r"(?<![\w/])(tests/[\w/.-]+\.py)", text):  # the cross-platform tests it runs
+        assert (ROOT / tests).is_file(), tests
     for needed in ("packaging/linux/smoke-deb.sh", "packaging/windows/build-installer.ps1 -Smoke",
                    "packaging/macos/build-dmg.sh --smoke"):
         assert needed in text

@@ -95,3 +95,31 @@ def test_the_flag_is_documented_in_help():
                          check=False, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0
     assert "--smoke" in out.stdout and "bitmask" in out.stdout
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX shells; the Windows runner smoke-tests PowerShell")
+def test_posix_the_local_step_needs_neither_bash_nor_bubblewrap(tmp_path: Path):
+    """A system with only ``sh`` on PATH (no bash, no bwrap): the local step still passes."""
+    import shutil
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sh").symlink_to(shutil.which("sh"))
+    result = run_smoke(["--base-dir", str(tmp_path / "base")], {"PATH": str(bin_dir)}, drop_bus=True)
+    lines = result_lines(result.stdout)
+    assert lines["session"] == "ok (a local command printed 'sesame-smoke' and exited 0 in sh, not isolated)", \
+        result.stdout + result.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="bubblewrap: Linux")
+def test_the_local_step_names_the_shell_and_the_isolation(tmp_path: Path):
+    result = run_smoke(["--base-dir", str(tmp_path / "base")], {}, drop_bus=True)
+    assert result_lines(result.stdout)["session"] == \
+        "ok (a local command printed 'sesame-smoke' and exited 0 in bash, isolated)", result.stdout + result.stderr
+
+
+@pytest.mark.skipif(os.name != "nt", reason="runs on the Windows runner only")
+def test_windows_only_the_local_step_runs_in_powershell(tmp_path: Path):
+    result = run_smoke(["--base-dir", str(tmp_path / "base")], {}, drop_bus=True)
+    assert "exited 0 in PowerShell, not isolated" in result_lines(result.stdout)["session"], \
+        result.stdout + result.stderr

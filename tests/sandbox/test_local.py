@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import subprocess
+import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.sessions import FolderProject, GitProject
+from sesame_desktop.core.shells import system_shell
 from sesame_desktop.sandbox.base import PROJECT_DIR, SandboxSpec
 from sesame_desktop.sandbox.local import LocalProvider, bubblewrap_works
 from tests.sandbox.output import Output
@@ -17,6 +23,10 @@ from tests.sandbox.output import Output
 
 @pytest.fixture(params=[True, False], ids=["bwrap", "plain"])
 def sandbox(request, tmp_path, run_async):
+    if os.name == "nt":
+        pytest.skip("bash commands; test_local_cross_platform.py runs the same paths in PowerShell")
+    if request.param and not sys.platform.startswith("linux"):
+        pytest.skip("bubblewrap isolates local sessions on Linux only")
     if request.param and not run_async(bubblewrap_works()):
         pytest.fail("bubblewrap is needed for the isolated local provider (scripts/system-packages.txt)")
     provider = LocalProvider(tmp_path / "workspaces", isolate=request.param)
@@ -69,18 +79,23 @@ def test_stdin_is_passed_to_the_command(sandbox, run_async):
 def test_kill_ends_the_whole_process_group(sandbox, run_async):
     output = Output()
 
+    members: list[psutil.Process] = []
+
     async def scenario():
         handle = await sandbox.start("sleep 300 & sleep 301; echo never", on_stdout=output.on_out,
                                      on_stderr=output.on_err)
-        await asyncio.sleep(0.2)
+        while len([p for p in handle.tree.members() if p.name() == "sleep"]) < 2:
+            await asyncio.sleep(0.02)
+        members.extend(handle.tree.members())
         await handle.kill()
         return await handle.wait()
 
     result = run_async(scenario())
     assert result.exit_code is None and result.signal_name == "killed"
     assert b"never" not in output.out
-    left = subprocess.run(["pgrep", "-f", "sleep 30[01]"], capture_output=True, text=True).stdout
-    assert left == ""
+    # (This machine's other sleeps are not the command's: only its own processes are checked.
+    # SIGKILL is sent; a process may take a moment to be gone.)
+    wait_for(run_async, lambda: not [p for p in members if alive(p)])
 
 
 def test_timeout_kills_the_command(sandbox, run_async):
@@ -168,6 +183,87 @@ def test_plain_folder_upload_skips_git_internals_and_links(tmp_path, run_async):
 
 def test_a_child_that_left_the_process_group_does_not_hold_the_end(sandbox, run_async):
     """A daemon started with setsid keeps the output pipes open; the command still ends."""
-    result, output = run(run_async, sandbox, "setsid sleep 30 & echo started")
-    assert result.ok and output.out == b"started\n"
-    subprocess.run(["pkill", "-f", "^sleep 30$"], check=False)
+    result, output = run(run_async, sandbox, "setsid sleep 30 & echo started $!")
+    word, pid = output.out.decode().split()
+    assert result.ok and word == "started"
+    if not sandbox.isolated:  # (isolated, it ended with its PID namespace)
+        os.kill(int(pid), 9)
+
+
+# -- ending commands: interrupt with escalation, the whole tree ------------------------------
+
+def start(run_async, box, command, output=None):
+    output = output or Output()
+    return run_async(box.start(command, on_stdout=output.on_out, on_stderr=output.on_err)), output
+
+
+def alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def wait_for(run_async, condition, timeout=10.0):
+    """Wait for ``condition`` with the event loop running (output arrives through it)."""
+    async def poll():
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    run_async(poll(), timeout=timeout)
+
+
+@pytest.mark.parametrize(("script", "ended_by", "cleaned"), [
+    # Handles Ctrl+C: cleans up and exits with its own status, within the grace period.
+    ("trap 'echo cleaned; exit 5' INT; echo ready; while :; do sleep 0.05; done", None, True),
+    # Ignores SIGINT: SIGTERM ends it.
+    ("trap '' INT; echo ready; sleep 300", "terminated", False),
+    # Ignores both: SIGKILL ends it.
+    ("trap '' INT TERM; echo ready; while :; do sleep 0.05; done", "killed", False),
+], ids=["handles-int", "ignores-int", "ignores-int-and-term"])
+def test_interrupt_escalates_int_term_kill(sandbox, run_async, script, ended_by, cleaned):
+    handle, output = start(run_async, sandbox, script)
+    wait_for(run_async, lambda: b"ready" in output.out)
+    started = time.monotonic()
+    result = run_async(handle.interrupt(grace_s=0.5), timeout=30)
+    assert result.signal_name == ended_by
+    assert (result.exit_code == 5) is cleaned and (b"cleaned" in output.out) is cleaned
+    steps = {None: 0, "terminated": 1, "killed": 2}[ended_by]
+    assert time.monotonic() - started >= 0.5 * steps  # each step waited its grace period
+    wait_for(run_async, lambda: not handle.tree.members())  # (a killed process may take a moment)
+
+
+needs_setsid = pytest.mark.skipif(shutil.which("setsid") is None, reason="setsid (util-linux) is Linux's")
+
+
+@needs_setsid
+def test_interrupt_and_kill_reach_a_child_that_left_the_group(sandbox, run_async, tmp_path):
+    """A child in a session of its own is still the command's: Stop ends it too."""
+    handle, output = start(run_async, sandbox, "setsid sleep 307 & echo child=$!; wait")
+    wait_for(run_async, lambda: b"child=" in output.out)
+    wait_for(run_async, lambda: any(p.cmdline()[-2:] == ["sleep", "307"] for p in handle.tree.members()))
+    (child,) = [p for p in handle.tree.members() if p.cmdline()[-2:] == ["sleep", "307"]]
+    run_async(handle.interrupt(grace_s=0.5), timeout=30)
+    wait_for(run_async, lambda: not child.is_running() or child.status() == psutil.STATUS_ZOMBIE)
+
+
+@needs_setsid
+def test_a_daemon_seen_in_the_tree_ends_with_the_session(tmp_path, run_async):
+    """Without isolation a double-forked daemon leaves the tree; once seen, the session still ends it."""
+    box = run_async(LocalProvider(tmp_path / "ws", isolate=False).create(SandboxSpec("d", "d")))
+    run_async(box.get_project(None, lambda _m: None))
+    handle, output = start(run_async, box, "(setsid sleep 308 & echo pid=$!; sleep 1) ; wait")
+    wait_for(run_async, lambda: b"pid=" in output.out)
+    daemon = int(output.out.decode().split("pid=")[1].split()[0])
+    wait_for(run_async, lambda: daemon in {p.pid for p in box.process_trees()[0].members()})  # a port scan's look
+    run_async(handle.wait(), timeout=30)  # the command ended; the daemon did not
+    assert psutil.pid_exists(daemon)
+    run_async(box.kill())
+    wait_for(run_async, lambda: not psutil.pid_exists(daemon) or psutil.Process(daemon).status() == psutil.STATUS_ZOMBIE)
+
+
+def test_the_shell_is_named_and_used(sandbox, run_async):
+    assert sandbox.shell_name == ("bash" if sandbox.isolated else system_shell().name)
+    assert sandbox.full_rights is not sandbox.isolated
+    result, output = run(run_async, sandbox, "echo $BASH_VERSION")
+    assert output.out.strip()  # bash ran it

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import time
+import sys
 
+import psutil
 import pytest
 
 from sesame_desktop.core.ports import ENVD_PORT
@@ -14,14 +15,14 @@ from sesame_desktop.core.secret import Secret
 from sesame_desktop.sandbox.base import SandboxSpec
 from sesame_desktop.sandbox.e2b_provider import E2BProvider
 from sesame_desktop.sandbox.local import LocalProvider, bubblewrap_works
+from sesame_desktop.sandbox.local_process import ProcessTree
 from sesame_desktop.sandbox.ports import (
     SCAN_COMMAND,
-    host_listening_ports,
-    host_listening_sockets,
     listening_ports,
     parse_scan_output,
-    proc_stats,
+    process_listening_ports,
     service_ports,
+    tree_listening_ports,
 )
 
 
@@ -66,6 +67,8 @@ def noop(_chunk: bytes) -> None:
 
 @pytest.fixture(params=[True, False], ids=["bwrap", "plain"])
 def local_box(request, tmp_path, run_async):
+    if request.param and not sys.platform.startswith("linux"):
+        pytest.skip("bubblewrap isolates local sessions on Linux only")
     if request.param and not run_async(bubblewrap_works()):
         pytest.fail("bubblewrap is needed for the isolated local provider (scripts/system-packages.txt)")
     box = run_async(LocalProvider(tmp_path / "ws", isolate=request.param).create(SandboxSpec("s1", "t")))
@@ -103,60 +106,60 @@ def start_tree(script: str) -> tuple[subprocess.Popen, int]:
     return cmd, int(cmd.stdout.readline())
 
 
-@pytest.mark.parametrize("by_children", [True, False], ids=["children", "stat"])
-def test_host_scan_follows_the_command_tree(by_children, qtbot, outside_listener):
+@pytest.mark.parametrize("kernel_table", [None, False], ids=["netlink", "psutil"])
+def test_tree_scan_follows_the_command_tree(qtbot, outside_listener, kernel_table):
     port = free_port()
     # A grandchild in a session of its own: still a descendant of the command.
     cmd, server = start_tree(f"setsid python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & "
                              "echo $!; wait")
     try:
-        qtbot.waitUntil(lambda: host_listening_ports({cmd.pid}, by_children=by_children) == {port})
+        tree = ProcessTree(cmd.pid)
+        qtbot.waitUntil(lambda: tree_listening_ports([tree], kernel_table=kernel_table) == {port})
     finally:
         os.kill(server, 9)
         cmd.kill()
         cmd.wait()
 
 
-@pytest.mark.parametrize("by_children", [True, False], ids=["children", "stat"])
-def test_an_orphan_of_a_running_command_is_found_by_its_group_only(by_children, qtbot):
+def test_an_orphan_is_found_once_its_tree_has_been_seen(qtbot, tmp_path):
+    """A server whose parent died is nobody's descendant: found when a scan saw it before."""
     port = free_port()
-    cmd, server = start_tree(f"(python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & echo $!); "
-                             "sleep 30")
+    gate = tmp_path / "gate"
+    cmd, server = start_tree(f"(python3 -m http.server {port} --bind 127.0.0.1 >/dev/null 2>&1 & echo $!; "
+                             f"while [ ! -e {gate} ]; do sleep 0.02; done); sleep 30")
+    seen, unseen = ProcessTree(cmd.pid), ProcessTree(cmd.pid)
     try:
-        qtbot.waitUntil(lambda: accepts(port))
-        assert host_listening_ports({cmd.pid}, by_children=by_children) == (set() if by_children else {port})
+        qtbot.waitUntil(lambda: tree_listening_ports([seen]) == {port})
+        gate.touch()  # the server's parent ends; the server is re-parented away from the command
+        qtbot.waitUntil(lambda: server not in {p.pid for p in psutil.Process(cmd.pid).children(recursive=True)})
+        assert tree_listening_ports([seen]) == {port}
+        assert tree_listening_ports([unseen]) == set()  # never seen: the limit of following trees
     finally:
         os.kill(server, 9)
         cmd.kill()
         cmd.wait()
 
 
-def test_host_scan_of_no_groups_and_of_a_group_without_sockets(outside_listener):
-    assert host_listening_ports(set()) == set()
+def test_tree_scan_of_no_trees_and_of_a_tree_without_sockets(outside_listener):
+    assert tree_listening_ports([]) == set()
     with subprocess.Popen(["sleep", "30"], start_new_session=True) as proc:
         try:
-            assert host_listening_ports({proc.pid}) == set()
+            assert tree_listening_ports([ProcessTree(proc.pid)]) == set()
         finally:
             proc.kill()
+    assert tree_listening_ports([ProcessTree(proc.pid)]) == set()  # gone
 
 
-def test_host_scan_is_cheap(outside_listener):
-    """The local scan runs every 0.45 s per open session; it should cost a few ms at most."""
-    groups = {os.getpid()}  # this process holds the socket
-    host_listening_ports(groups)
-    started = time.perf_counter()
-    for _ in range(20):
-        assert outside_listener in host_listening_ports(groups)  # this process's own socket
-    assert (time.perf_counter() - started) / 20 < 0.05
-
-
-def test_the_in_sandbox_command_agrees_with_the_kernel(outside_listener):
-    """Run here as root, the shell scan sees every process, so it finds every listening port."""
+def test_the_in_sandbox_command_and_psutil_agree_on_a_socket(outside_listener):
+    """Run here as root, the shell scan sees every process; psutil sees this process's socket."""
     out = subprocess.run(["bash", "-c", SCAN_COMMAND], capture_output=True, text=True, check=True).stdout
-    every_group = {stat.pgrp for stat in proc_stats("/proc")}
     assert outside_listener in parse_scan_output(out)
-    assert parse_scan_output(out) == host_listening_ports(every_group, by_children=False)
-    assert parse_scan_output(out) <= {s.port for s in host_listening_sockets()} - {ENVD_PORT}
+    for kernel_table in (None, False):  # Linux's netlink table, and psutil's per-process lookup
+        assert outside_listener in process_listening_ports([psutil.Process()], kernel_table=kernel_table)
+        with socket.socket(socket.AF_INET6) as v6:
+            v6.bind(("::1", 0))
+            v6.listen()
+            assert v6.getsockname()[1] in process_listening_ports([psutil.Process()], kernel_table=kernel_table)
 
 
 def test_scan_output_without_owners_or_with_envd():

@@ -72,3 +72,28 @@ def test_closing_ends_a_busy_shell(sandbox, run_async):
         await asyncio.wait_for(pty.wait(), 10)
 
     run_async(scenario(), timeout=30)
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["bwrap", "plain"])
+def test_a_local_terminal_gets_the_minimal_environment_without_the_apps_secrets(
+    isolate, tmp_path, run_async, monkeypatch
+):
+    monkeypatch.setenv("E2B_API_KEY", "e2b_should_never_show")
+    provider = LocalProvider(tmp_path / "workspaces", isolate=isolate)
+    box = run_async(provider.create(SandboxSpec(session_id="s2", name="test")))
+    run_async(box.get_project(None, lambda _m: None))
+    received = bytearray()
+
+    async def scenario() -> None:
+        pty = await open_pty(box, 80, 24, received.extend)
+        try:
+            await pty.write(b'echo "key=[$E2B_API_KEY] home=$HOME"\r')
+            await _until(received, b"key=[] home=")
+        finally:
+            await pty.close()
+
+    try:
+        run_async(scenario(), timeout=30)
+    finally:
+        run_async(box.kill())
+    assert b"e2b_should_never_show" not in received

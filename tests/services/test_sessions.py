@@ -65,7 +65,7 @@ def test_commands_stdin_interrupt_and_background(manager, qtbot, git_project):
         manager.run_command(snap.id, "echo second")
     qtbot.waitUntil(lambda: manager.interrupt(snap.id))
     qtbot.waitUntil(lambda: manager.snapshot(snap.id).running == "")
-    assert "killed" in buffer.plain_text()
+    assert "interrupted" in buffer.plain_text()
 
     manager.run_command(snap.id, "sleep 601", background=True)
     qtbot.waitUntil(lambda: manager.snapshot(snap.id).background == 1)
