@@ -45,35 +45,35 @@ def test_vim_in_the_terminal_tab_saves_a_file_the_files_tab_shows(session, qtbot
     view = panel.terminals.current_view()
     assert view is not None
     terminal = view.terminal
-    qtbot.waitUntil(lambda: terminal.state.running, timeout=20_000)
-    qtbot.waitUntil(lambda: "project" in screen_text(view), timeout=20_000)  # the prompt
+    qtbot.waitUntil(lambda: terminal.state.running, timeout=60_000)
+    qtbot.waitUntil(lambda: "project" in screen_text(view), timeout=60_000)  # the prompt
 
     qtbot.keyClicks(view, "vim notes.txt")
     qtbot.keyClick(view, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: terminal.buffer.modes.alternate, timeout=20_000)
-    qtbot.waitUntil(lambda: "notes.txt" in screen_text(view), timeout=20_000)
+    qtbot.waitUntil(lambda: terminal.buffer.modes.alternate, timeout=60_000)
+    qtbot.waitUntil(lambda: "notes.txt" in screen_text(view), timeout=60_000)
     qtbot.keyClick(view, Qt.Key.Key_I)
-    qtbot.waitUntil(lambda: "INSERT" in screen_text(view), timeout=20_000)
+    qtbot.waitUntil(lambda: "INSERT" in screen_text(view), timeout=60_000)
     qtbot.keyClicks(view, "hello from vim")
     qtbot.keyClick(view, Qt.Key.Key_Return)
     qtbot.keyClicks(view, "second line")
     qtbot.keyClick(view, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: "INSERT" not in screen_text(view), timeout=20_000)
+    qtbot.waitUntil(lambda: "INSERT" not in screen_text(view), timeout=60_000)
     qtbot.keyClicks(view, ":wq")
     qtbot.keyClick(view, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not terminal.buffer.modes.alternate, timeout=20_000)
+    qtbot.waitUntil(lambda: not terminal.buffer.modes.alternate, timeout=60_000)
 
     model = window.file_panel.model
-    qtbot.waitUntil(lambda: "notes.txt" in rows(model), timeout=20_000)
+    qtbot.waitUntil(lambda: "notes.txt" in rows(model), timeout=60_000)
 
     qtbot.keyClicks(view, "cat notes.txt")
     qtbot.keyClick(view, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "hello from vim\nsecond line" in screen_text(view), timeout=20_000)
+    qtbot.waitUntil(lambda: "hello from vim\nsecond line" in screen_text(view), timeout=60_000)
 
     # Ctrl+C reaches the shell (a running command is interrupted), Ctrl+D ends it
     qtbot.keyClicks(view, "sleep 600")
     qtbot.keyClick(view, Qt.Key.Key_Return)
     qtbot.keyClick(view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: "^C" in screen_text(view), timeout=20_000)
+    qtbot.waitUntil(lambda: "^C" in screen_text(view), timeout=60_000)
     qtbot.keyClick(view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: terminal.state.ended, timeout=20_000)
+    qtbot.waitUntil(lambda: terminal.state.ended, timeout=60_000)
