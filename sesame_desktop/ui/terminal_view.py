@@ -126,6 +126,8 @@ class TerminalView(ConsoleView):
         return max(10, columns), max(3, rows)
 
     def _on_resize_timer_timeout(self) -> None:
+        if not self.isVisible():  # a hidden tab has no size worth telling the shell
+            return
         columns, rows = self.screen_size()
         screen = self.terminal.buffer.vt
         if (columns, rows) != (screen.columns, screen.lines):
