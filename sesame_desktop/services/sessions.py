@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot, SessionState
 from sesame_desktop.core.terminal import TerminalBuffer
 from sesame_desktop.sandbox.base import CommandHandle, CommandResult, Sandbox, SandboxProvider, SandboxSpec
+from sesame_desktop.services.session_steps import SessionSteps
 from sesame_desktop.services.tasks import TaskGroupOwner
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class _Session:
     background: set[CommandHandle] = field(default_factory=set)
 
 
-class SessionManager(QObject):
+class SessionManager(SessionSteps, QObject):
     """Starts and ends sessions and runs their commands.
 
     Other services attach to a session through :meth:`add_output_tap` (every chunk of output,
@@ -102,6 +103,9 @@ class SessionManager(QObject):
 
     def buffer(self, session_id: str) -> TerminalBuffer:
         return self._sessions[session_id].buffer
+
+    def request(self, session_id: str) -> SessionRequest:
+        return self._sessions[session_id].request
 
     def sandbox(self, session_id: str) -> Sandbox | None:
         return self._sessions[session_id].sandbox
@@ -159,6 +163,7 @@ class SessionManager(QObject):
             template = request.template if request.template is not None else config.template.value
             spec = SandboxSpec(session_id=session.snapshot.id, name=session.snapshot.name,
                                template=template, timeout_ms=timeout_ms)
+            spec = replace(spec, envs=await self.session_environment(request))
             session.buffer.add_meta(f"Creating a {provider.kind.label} sandbox…")
             sandbox = await provider.create(spec)
             session.sandbox = sandbox
@@ -173,6 +178,7 @@ class SessionManager(QObject):
                 session.buffer.add_meta(f"Uploaded {report.files} files ({report.bytes:,} bytes)")
                 for skipped in report.skipped:
                     session.buffer.add_meta(f"Skipped {skipped}")
+            await self.prepare_work(session)
         except UserFacingError as exc:
             await self._fail_and_clean(session, exc.message)
             return

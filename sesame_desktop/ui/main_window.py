@@ -32,11 +32,14 @@ from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
 from sesame_desktop.core.errors import UserMessage
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
+from sesame_desktop.services.agent_env import SessionEnvironment
+from sesame_desktop.services.choice_store import ChoiceStore
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.services.transcripts import TranscriptService
 from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
@@ -44,6 +47,7 @@ from sesame_desktop.ui.ports_view import PortNotice, PortsView
 from sesame_desktop.ui.session_list import SessionListModel
 from sesame_desktop.ui.session_panel import SessionPanel
 from sesame_desktop.ui.settings_dialog import SettingsDialog
+from sesame_desktop.ui.transcript_view import TranscriptView
 from sesame_desktop.ui.url_opener import RefusedUrl, SafeUrlOpener
 
 log = logging.getLogger(__name__)
@@ -159,6 +163,7 @@ class MainWindow(QMainWindow):
         self._sessions = sessions
         self._files = files or FileService(sessions, self)
         self._ports = ports or PortService(sessions, parent=self)
+        self._transcripts = TranscriptService(sessions, self)
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -169,6 +174,8 @@ class MainWindow(QMainWindow):
         self.url_opener.refused.connect(self._on_url_opener_refused)
         self._tasks = TaskGroupOwner("main-window", on_error=self.messages.show_exception)
         self._settings_dialog: SettingsDialog | None = None
+        self._choices = ChoiceStore(settings.paths.config_dir)
+        sessions.set_environment_source(SessionEnvironment(settings.secrets))
         self._closing_allowed = False
         self.new_session_dialog: NewSessionDialog | None = None
         self.quit_confirmation: QMessageBox | None = None
@@ -256,6 +263,12 @@ class MainWindow(QMainWindow):
         side.setObjectName("sideTabs")
         side.addTab(self.files_view, "Files")
         side.addTab(self.ports_view, "Ports")
+        self.transcript_view = TranscriptView(self._transcripts)
+        self.transcript_view.show_console_requested.connect(self._on_transcript_view_show_console_requested)
+        self.transcript_pane = HintedView("An agent's steps appear here when it prints them in a structured form "
+                                          "(Claude Code, Codex, Gemini CLI). Other tasks: see the console.",
+                                          self.transcript_view)
+        side.addTab(self.transcript_pane, "Transcript")
         self.side_tabs = side
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -310,12 +323,20 @@ class MainWindow(QMainWindow):
     def open_new_session(self) -> NewSessionDialog:
         """Open the New Session dialog (non-blocking)."""
         config = self._settings.config
-        dialog = NewSessionDialog(config, e2b_ready=self._settings.key_status.has_key, parent=self)
+        dialog = NewSessionDialog(config, e2b_ready=self._settings.key_status.has_key,
+                                  choices=self._choices.current, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.requested.connect(self._on_new_session_dialog_requested)
         self.new_session_dialog = dialog
+        if not self._choices.loaded:
+            self._tasks.start(self._load_choices(dialog), key="load-choices")
         dialog.open()
         return dialog
+
+    async def _load_choices(self, dialog: NewSessionDialog) -> None:
+        choices = await self._choices.load()
+        if self.new_session_dialog is dialog and dialog.isVisible():
+            dialog.apply_remembered(choices)
 
     def select_session(self, session_id: str) -> None:
         self.session_list.setCurrentIndex(self.session_model.index(self.session_model.row_of(session_id)))
@@ -380,6 +401,7 @@ class MainWindow(QMainWindow):
 
     async def aclose(self) -> None:
         await self._tasks.close()
+        await self._choices.aclose()
         await self.file_panel.aclose()
         await self._files.aclose()
 
@@ -428,6 +450,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_new_session_dialog_requested(self, request: SessionRequest) -> None:
+        if self.new_session_dialog is not None:
+            self._choices.remember(request.project, self.new_session_dialog.current_choices())
         try:
             snapshot = self._sessions.start_session(request)
         except RuntimeError:
@@ -444,6 +468,12 @@ class MainWindow(QMainWindow):
     def _on_sessions_session_added(self, snapshot: SessionSnapshot) -> None:
         self.sessions_view.set_empty(False)
         self.console_view.set_empty(False)
+        if self._transcripts.has_transcript(snapshot.id):
+            self.side_tabs.setCurrentWidget(self.transcript_pane)
+
+    @Slot()
+    def _on_transcript_view_show_console_requested(self) -> None:
+        self.session_panel.console.setFocus()
 
     @Slot(QModelIndex, QModelIndex)
     def _on_session_list_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -452,6 +482,7 @@ class MainWindow(QMainWindow):
             self.session_panel.show_session(session_id)
             self.files_view.set_empty(not self.file_panel.show_session(session_id))
             self.ports_view.show_session(session_id)
+            self.transcript_pane.set_empty(not self.transcript_view.show_session(session_id))
 
     @Slot(str)
     def _on_sessions_sandbox_ready(self, session_id: str) -> None:
