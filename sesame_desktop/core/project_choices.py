@@ -43,6 +43,11 @@ class ProjectChoices:
     secret_names: tuple[str, ...] = ()
     provider: str = ""
 
+    def general(self) -> ProjectChoices:
+        """The choices that carry over to a project seen for the first time (not its setup,
+        variables or secrets, which belong to the project they were made for)."""
+        return ProjectChoices(agent=self.agent, custom_command=self.custom_command, provider=self.provider)
+
     def to_json(self) -> dict[str, Any]:
         return {"agent": self.agent, "customCommand": self.custom_command, "setup": self.setup,
                 "envVars": [list(pair) for pair in self.env_vars], "secretNames": list(self.secret_names),

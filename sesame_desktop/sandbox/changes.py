@@ -55,8 +55,8 @@ async def take_base(sandbox: Sandbox, *, cloned: bool) -> None:
         script = (f"S={STATE_DIR}; rm -rf \"$S\"; mkdir -p \"$S\" && "
                   f"git -C {shlex.quote(sandbox.project_dir)} rev-parse HEAD > \"$S/base\" && echo git > \"$S/mode\"")
     else:
-        script = (f"S={STATE_DIR}; rm -rf \"$S\"; mkdir -p \"$S\" && {_env(sandbox, True)}"
-                  "git init -q --bare \"$GIT_DIR\" && git add -A && "
+        script = (f"S={STATE_DIR}; rm -rf \"$S\"; mkdir -p \"$S\" && git init -q --bare \"$S/repo.git\" && "
+                  f"{_env(sandbox, True)}git add -A && "
                   f"git {GIT_ID} commit -q --allow-empty --no-verify -m 'start of the session' && "
                   "git rev-parse HEAD > \"$S/base\" && echo shadow > \"$S/mode\"")
     code, output = await _capture(sandbox, script)

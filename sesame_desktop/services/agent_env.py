@@ -11,6 +11,8 @@ import logging
 from collections.abc import Mapping
 
 from sesame_desktop.core.agents import preset
+from sesame_desktop.core.errors import UserFacingError
+from sesame_desktop.core.secret import Secret
 from sesame_desktop.core.sessions import SessionRequest
 from sesame_desktop.services.secret_store import SecretStore
 
@@ -43,14 +45,23 @@ class SessionEnvironment:
         agent = preset(request.agent)
         if agent is not None:
             envs.update(agent.env)
-            key = await self._secrets.get_secret(agent_key_name(agent.id))
+            key = await self._read(agent_key_name(agent.id))
             if key:
                 envs[agent.key_var] = key.reveal()
         envs.update(request.env_vars)
         for name in request.secret_names:
-            value = await self._secrets.get_secret(session_secret_name(name))
+            value = await self._read(session_secret_name(name))
             if value:
                 envs[name] = value.reveal()
             else:
                 log.warning("session secret %s is not in the keyring", name)
         return envs
+
+    async def _read(self, name: str) -> Secret | None:
+        """A secret, or None when the keyring has none or cannot be read (the session goes on:
+        the agent then reports its missing key in its own words)."""
+        try:
+            return await self._secrets.get_secret(name)
+        except UserFacingError as exc:
+            log.warning("%s not read from the keyring: %s", name.split(":", 1)[0], exc.message.title)
+            return None

@@ -25,7 +25,10 @@ class ChoiceStore:
 
     async def load(self) -> RememberedChoices:
         if not self.loaded:
-            self.current = await asyncio.get_running_loop().run_in_executor(None, load_choices, self._folder)
+            stored = await asyncio.get_running_loop().run_in_executor(None, load_choices, self._folder)
+            remembered_meanwhile = self.current  # choices made while the file was being read win
+            self.current = RememberedChoices({**stored.projects, **remembered_meanwhile.projects},
+                                             remembered_meanwhile.last if remembered_meanwhile.projects else stored.last)
             self.loaded = True
         return self.current
 

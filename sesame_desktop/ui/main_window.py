@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
@@ -335,7 +336,7 @@ class MainWindow(QMainWindow):
 
     async def _load_choices(self, dialog: NewSessionDialog) -> None:
         choices = await self._choices.load()
-        if self.new_session_dialog is dialog and dialog.isVisible():
+        if self.new_session_dialog is dialog and shiboken6.isValid(dialog) and dialog.isVisible():
             dialog.apply_remembered(choices)
 
     def select_session(self, session_id: str) -> None:

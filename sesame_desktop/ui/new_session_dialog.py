@@ -242,7 +242,8 @@ class NewSessionDialog(QDialog):
         layout.addWidget(self.buttons)
         self._choices = choices or RememberedChoices()
         self._choices_edited = False
-        self._apply_choices(self._choices.last)
+        self._applying = False
+        self._apply_choices(self._choices.last.general())
         self._on_agent_combo_current_index_changed()
         self._on_source_group_toggled()
         for signal in (self.agent_combo.activated, self.setup_edit.textEdited, self.env_edit.textChanged,
@@ -332,9 +333,16 @@ class NewSessionDialog(QDialog):
         """Use ``choices`` (loaded after the dialog opened) unless the user changed something."""
         self._choices = choices
         if not self._choices_edited:
-            self._apply_choices(choices.for_project(self.project()) or choices.last)
+            self._apply_choices(choices.for_project(self.project()) or choices.last.general())
 
     def _apply_choices(self, choices: ProjectChoices) -> None:
+        self._applying = True
+        try:
+            self._apply_choices_now(choices)
+        finally:
+            self._applying = False
+
+    def _apply_choices_now(self, choices: ProjectChoices) -> None:
         index = self.agent_combo.findData(choices.agent)
         if index >= 0:
             self.agent_combo.setCurrentIndex(index)
@@ -354,7 +362,8 @@ class NewSessionDialog(QDialog):
 
     @Slot()
     def _on_choice_edited(self) -> None:
-        self._choices_edited = True
+        if not self._applying:
+            self._choices_edited = True
 
     @Slot()
     def _on_agent_combo_current_index_changed(self) -> None:
