@@ -34,6 +34,7 @@ from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
 from sesame_desktop.core.errors import UserMessage
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
 from sesame_desktop.services.agent_env import SessionEnvironment
+from sesame_desktop.services.changes import ChangeService
 from sesame_desktop.services.choice_store import ChoiceStore
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.ports import PortService
@@ -41,6 +42,7 @@ from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.services.transcripts import TranscriptService
+from sesame_desktop.ui.changes_view import ChangesView
 from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
@@ -165,6 +167,7 @@ class MainWindow(QMainWindow):
         self._files = files or FileService(sessions, self)
         self._ports = ports or PortService(sessions, parent=self)
         self._transcripts = TranscriptService(sessions, self)
+        self._changes = ChangeService(sessions, self)
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -270,6 +273,10 @@ class MainWindow(QMainWindow):
                                           "(Claude Code, Codex, Gemini CLI). Other tasks: see the console.",
                                           self.transcript_view)
         side.addTab(self.transcript_pane, "Transcript")
+        self.changes_view = ChangesView(self._changes)
+        self.changes_pane = HintedView("What the selected session changed, against where it started.",
+                                       self.changes_view)
+        side.addTab(self.changes_pane, "Changes")
         self.side_tabs = side
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -403,6 +410,7 @@ class MainWindow(QMainWindow):
     async def aclose(self) -> None:
         await self._tasks.close()
         await self._choices.aclose()
+        await self.changes_view.aclose()
         await self.file_panel.aclose()
         await self._files.aclose()
 
@@ -484,6 +492,8 @@ class MainWindow(QMainWindow):
             self.files_view.set_empty(not self.file_panel.show_session(session_id))
             self.ports_view.show_session(session_id)
             self.transcript_pane.set_empty(not self.transcript_view.show_session(session_id))
+            self.changes_view.show_session(session_id)
+            self.changes_pane.set_empty(False)
 
     @Slot(str)
     def _on_sessions_sandbox_ready(self, session_id: str) -> None:

@@ -103,6 +103,23 @@ def check_agent_run(window, server, key: str) -> None:
     assert window.side_tabs.currentWidget() is window.transcript_pane
 
 
+def check_changes_tab(window, qtbot) -> None:
+    """The Changes tab lists what the agent changed against the cloned commit, with coloured diffs."""
+    window.side_tabs.setCurrentWidget(window.changes_pane)
+    view = window.changes_view
+    qtbot.waitUntil(lambda: view.file_paths() == ["README.md", "greet.sh", "notes/agent.txt"], timeout=30_000)
+    assert view.summary.text() == "3 files changed, +2 \u22124"
+    with qtbot.waitSignal(view.diff_shown, timeout=20_000):
+        view.select_file("README.md")
+    diff = view.diff_text()
+    assert "-hello from the demo project\n+hello from the agent" in diff
+    cursor = view.diff.document().find("+hello from the agent")
+    assert cursor.charFormat().foreground().color().name() == "#0d652d"
+    with qtbot.waitSignal(view.diff_shown, timeout=20_000):
+        view.select_file("greet.sh")
+    assert "deleted file mode" in view.diff_text()
+
+
 def check_secret_kept(window, qtbot, key: str, app_dirs: list[Path], log_text: str, *, provider: str) -> None:
     """The key is in no file the app wrote, no log line and no other session's environment."""
     for folder in app_dirs:
@@ -134,6 +151,7 @@ def test_claude_code_on_the_local_provider(real_keyring, make_window, qtbot, git
     session_id = run_claude_code(window, qtbot, provider="Local", url=str(git_project), cache=claude_code_cache,
                                  server=model_server)
     check_agent_run(window, model_server, key)
+    check_changes_tab(window, qtbot)
     home = Path(window._sessions.sandbox(session_id).home)
     assert (home / "project" / "README.md").read_text() == "# Demo\nhello from the agent\n"
     assert not any((home / name).exists() for name in ("injected", "injected2", "injected3"))
@@ -150,5 +168,6 @@ def test_claude_code_on_e2b(real_keyring, e2b_env, make_window, qtbot, git_http_
     save_agent_key(window, qtbot, "claude-code", key)
     run_claude_code(window, qtbot, provider="E2B", url=git_http_url, cache=claude_code_cache, server=model_server)
     check_agent_run(window, model_server, key)
+    check_changes_tab(window, qtbot)
     check_secret_kept(window, qtbot, key, [app_paths.config_dir, app_paths.data_dir, app_paths.log_dir],
                       caplog.text, provider="E2B")
