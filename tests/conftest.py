@@ -30,7 +30,7 @@ import qasync  # noqa: E402
 
 T = TypeVar("T")
 
-pytest_plugins = ["tests.fixtures.keyring_service", "tests.fixtures.app_env", "tests.fixtures.git_repos", "tests.fixtures.agent_cli", "tests.e2b_server.pytest_plugin"]
+pytest_plugins = ["tests.fixtures.keyring_service", "tests.fixtures.app_env", "tests.fixtures.git_repos", "tests.fixtures.agent_cli", "tests.fixtures.git_server", "tests.e2b_server.pytest_plugin"]
 
 
 @pytest.fixture(scope="session")

@@ -120,8 +120,13 @@ class Sandbox(abc.ABC):
         cwd: str | None = None,
         stdin: bool = False,
         timeout_s: float | None = None,
+        envs: Mapping[str, str] | None = None,
     ) -> CommandHandle:
-        """Start ``command`` with bash in ``cwd`` (default: the project folder)."""
+        """Start ``command`` with bash in ``cwd`` (default: the project folder).
+
+        ``envs`` are extra environment variables for this one command only (a token for one
+        push), on top of the sandbox's own.
+        """
 
     async def run(
         self,
@@ -131,9 +136,10 @@ class Sandbox(abc.ABC):
         on_stderr: OutputCallback,
         cwd: str | None = None,
         timeout_s: float | None = None,
+        envs: Mapping[str, str] | None = None,
     ) -> CommandResult:
         handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
-                                  timeout_s=timeout_s)
+                                  timeout_s=timeout_s, **({"envs": envs} if envs else {}))
         return await handle.wait()
 
     @abc.abstractmethod

@@ -18,7 +18,7 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
@@ -266,7 +266,8 @@ class LocalSandbox(Sandbox):
         return argv, None
 
     async def start(self, command: str, *, on_stdout: OutputCallback, on_stderr: OutputCallback,
-                    cwd: str | None = None, stdin: bool = False, timeout_s: float | None = None) -> LocalCommand:
+                    cwd: str | None = None, stdin: bool = False, timeout_s: float | None = None,
+                    envs: Mapping[str, str] | None = None) -> LocalCommand:
         if self._killed:
             raise UserFacingError(UserMessage("Session ended", "This session's sandbox is gone.",
                                               "Start a new session."))
@@ -278,7 +279,7 @@ class LocalSandbox(Sandbox):
             return target
 
         argv, host_cwd = self._argv(command, cwd, await self._in_executor(lambda: prepare(cwd)))
-        env = {**os.environ, **self._envs}
+        env = {**os.environ, **self._envs, **(envs or {})}  # envs: this one command's own
         if not self.isolated:
             env["HOME"] = str(self.home)
         out_read, out_write = os.pipe()

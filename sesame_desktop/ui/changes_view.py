@@ -42,9 +42,11 @@ class ChangesView(QWidget):
 
     Signals:
         diff_shown(str): the diff (or note) of a file is on screen (its path).
+        push_requested(str): the user wants to commit and push the session's changes (its id).
     """
 
     diff_shown = Signal(str)
+    push_requested = Signal(str)
 
     def __init__(self, service: ChangeService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +68,13 @@ class ChangesView(QWidget):
         self.diff.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.diff.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.actions = QHBoxLayout()
+        self.push_button = QPushButton("Commit and Push\u2026")
+        self.push_button.setObjectName("pushButton")
+        self.push_button.setToolTip("Commit the changes to a new branch and push it to the project's repository")
+        self.push_button.setEnabled(False)
+        self.push_button.clicked.connect(self._on_push_button_clicked)
+        self.actions.addStretch(1)
+        self.actions.addWidget(self.push_button)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.refresh_button)
@@ -167,6 +176,11 @@ class ChangesView(QWidget):
     def _on_files_current_item_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if current is not None:
             self._request_diff(current.data(FileRole))
+
+    @Slot()
+    def _on_push_button_clicked(self) -> None:
+        if self._session_id is not None:
+            self.push_requested.emit(self._session_id)
 
     @Slot()
     def _on_refresh_button_clicked(self) -> None:

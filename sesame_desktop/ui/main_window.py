@@ -38,6 +38,7 @@ from sesame_desktop.services.changes import ChangeService
 from sesame_desktop.services.choice_store import ChoiceStore
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.ports import PortService
+from sesame_desktop.services.push import PushService
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
@@ -47,6 +48,7 @@ from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
 from sesame_desktop.ui.ports_view import PortNotice, PortsView
+from sesame_desktop.ui.push_dialog import PushDialog
 from sesame_desktop.ui.session_list import SessionListModel
 from sesame_desktop.ui.session_panel import SessionPanel
 from sesame_desktop.ui.settings_dialog import SettingsDialog
@@ -168,6 +170,8 @@ class MainWindow(QMainWindow):
         self._ports = ports or PortService(sessions, parent=self)
         self._transcripts = TranscriptService(sessions, self)
         self._changes = ChangeService(sessions, self)
+        self._push = PushService(sessions, settings.secrets)
+        self.push_dialog: PushDialog | None = None
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -274,6 +278,7 @@ class MainWindow(QMainWindow):
                                           self.transcript_view)
         side.addTab(self.transcript_pane, "Transcript")
         self.changes_view = ChangesView(self._changes)
+        self.changes_view.push_requested.connect(self._on_changes_view_push_requested)
         self.changes_pane = HintedView("What the selected session changed, against where it started.",
                                        self.changes_view)
         side.addTab(self.changes_pane, "Changes")
@@ -480,6 +485,16 @@ class MainWindow(QMainWindow):
         if self._transcripts.has_transcript(snapshot.id):
             self.side_tabs.setCurrentWidget(self.transcript_pane)
 
+    @Slot(str)
+    def _on_changes_view_push_requested(self, session_id: str) -> None:
+        request = self._sessions.request(session_id)
+        dialog = PushDialog(self._push, self.url_opener, session_id, name=self._sessions.snapshot(session_id).name,
+                            prompt=request.prompt, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.pushed.connect(lambda pushed: self.statusBar().showMessage(f"Pushed the branch {pushed.branch}", 8000))
+        self.push_dialog = dialog
+        dialog.open()
+
     @Slot()
     def _on_transcript_view_show_console_requested(self) -> None:
         self.session_panel.console.setFocus()
@@ -493,6 +508,7 @@ class MainWindow(QMainWindow):
             self.ports_view.show_session(session_id)
             self.transcript_pane.set_empty(not self.transcript_view.show_session(session_id))
             self.changes_view.show_session(session_id)
+            self.changes_view.push_button.setEnabled(self._push.remote(session_id) is not None)
             self.changes_pane.set_empty(False)
 
     @Slot(str)

@@ -120,6 +120,37 @@ def check_changes_tab(window, qtbot) -> None:
     assert "deleted file mode" in view.diff_text()
 
 
+def check_push(window, qtbot, server, url_catcher) -> str:
+    """Commit and Push with clicks: refused without the token, delivered with it; then the PR page."""
+    view = window.changes_view
+    assert view.push_button.isEnabled()
+    view.push_button.click()
+    dialog = window.push_dialog
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=20_000)
+    assert dialog.token_edit.placeholderText() == "A token that may push to this repository"
+    branch = dialog.branch_edit.text()
+    assert branch.startswith("sesame/")
+    assert dialog.message_edit.toPlainText() == PROMPT.splitlines()[0][:72]
+    with qtbot.waitSignal(dialog.failed, timeout=60_000) as failed:
+        dialog.push_button.click()
+    assert failed.args[0].title == "The push was refused"
+    assert server.rejected >= 1 and server.branches("demo.git") == ["main"]
+    qtbot.keyClicks(dialog.token_edit, server.token)
+    with qtbot.waitSignal(dialog.pushed, timeout=60_000) as pushed:
+        dialog.push_button.click()
+    assert pushed.args[0].branch == branch and pushed.args[0].base == "main"
+    assert sorted(server.branches("demo.git")) == ["main", branch]
+    shown = server.show("demo.git", branch)
+    assert "+hello from the agent" in shown and "written by the agent" in shown
+    assert dialog.pr_button.isEnabled()
+    dialog.pr_button.click()
+    assert url_catcher.urls == [f"{server.url}/demo/compare/main...{branch.replace('/', '%2F')}?expand=1"]
+    assert not any(server.token in path for path in server.paths)
+    assert server.token not in dialog.output.toPlainText()
+    dialog.reject()
+    return branch
+
+
 def check_secret_kept(window, qtbot, key: str, app_dirs: list[Path], log_text: str, *, provider: str) -> None:
     """The key is in no file the app wrote, no log line and no other session's environment."""
     for folder in app_dirs:
@@ -142,32 +173,38 @@ def check_secret_kept(window, qtbot, key: str, app_dirs: list[Path], log_text: s
     assert "ANTHROPIC_API_KEY" not in console_text(window)
 
 
-def test_claude_code_on_the_local_provider(real_keyring, make_window, qtbot, git_project, claude_code_cache,
-                                           model_server, app_paths, caplog):
+def test_claude_code_on_the_local_provider(real_keyring, make_window, qtbot, token_git_server, claude_code_cache,
+                                           model_server, app_paths, caplog, url_catcher):
     caplog.set_level(logging.DEBUG)
     key = f"sk-ant-sentinel-{uuid.uuid4().hex}"
     window = make_window()
     save_agent_key(window, qtbot, "claude-code", key)
-    session_id = run_claude_code(window, qtbot, provider="Local", url=str(git_project), cache=claude_code_cache,
-                                 server=model_server)
+    session_id = run_claude_code(window, qtbot, provider="Local", url=token_git_server.repo_url("demo.git"),
+                                 cache=claude_code_cache, server=model_server)
     check_agent_run(window, model_server, key)
     check_changes_tab(window, qtbot)
+    check_push(window, qtbot, token_git_server, url_catcher)
     home = Path(window._sessions.sandbox(session_id).home)
     assert (home / "project" / "README.md").read_text() == "# Demo\nhello from the agent\n"
     assert not any((home / name).exists() for name in ("injected", "injected2", "injected3"))
-    check_secret_kept(window, qtbot, key, [app_paths.config_dir, app_paths.data_dir, app_paths.log_dir],
-                      caplog.text, provider="Local")
+    assert "ghp_" not in (home / "project" / ".git" / "config").read_text()
+    for secret in (key, token_git_server.token):
+        check_secret_kept(window, qtbot, secret, [app_paths.config_dir, app_paths.data_dir, app_paths.log_dir],
+                          caplog.text, provider="Local")
 
 
-def test_claude_code_on_e2b(real_keyring, e2b_env, make_window, qtbot, git_http_url, claude_code_cache,
-                            model_server, app_paths, caplog):
+def test_claude_code_on_e2b(real_keyring, e2b_env, make_window, qtbot, token_git_server, claude_code_cache,
+                            model_server, app_paths, caplog, url_catcher):
     caplog.set_level(logging.DEBUG)
     key = f"sk-ant-sentinel-{uuid.uuid4().hex}"
     window = make_window()
     set_key_in_settings(window, qtbot, e2b_env.api_key)
     save_agent_key(window, qtbot, "claude-code", key)
-    run_claude_code(window, qtbot, provider="E2B", url=git_http_url, cache=claude_code_cache, server=model_server)
+    run_claude_code(window, qtbot, provider="E2B", url=token_git_server.repo_url("demo.git"),
+                    cache=claude_code_cache, server=model_server)
     check_agent_run(window, model_server, key)
     check_changes_tab(window, qtbot)
-    check_secret_kept(window, qtbot, key, [app_paths.config_dir, app_paths.data_dir, app_paths.log_dir],
-                      caplog.text, provider="E2B")
+    check_push(window, qtbot, token_git_server, url_catcher)
+    for secret in (key, token_git_server.token):
+        check_secret_kept(window, qtbot, secret, [app_paths.config_dir, app_paths.data_dir, app_paths.log_dir],
+                          caplog.text, provider="E2B")
