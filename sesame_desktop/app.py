@@ -10,9 +10,11 @@ Order of start-up:
 4. Build the services (secret store, settings) and the main window; show the window at once.
 5. Load the configuration on an executor (files, keyring; a ``config.json`` key moves into
    the keyring); greet a new user.
-6. Run until Quit or the window is closed; with sessions open, ask first. Then end the
-   sessions (sandboxes killed) and close the window within a time limit, so quitting never
-   hangs.
+6. Restore the sessions of earlier runs (reattaching to their sandboxes), then look for
+   sandboxes of this app that no session knows.
+7. Run until Quit or the window is closed; with sessions open, ask first (End all, Pause
+   all or Cancel). Then end or pause the sessions (confirmed) and close the window within a
+   time limit, so quitting never hangs; what is not confirmed is retried at the next start.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import os
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,11 +39,14 @@ import qasync  # after PySide6: qasync picks its Qt binding at import
 from sesame_desktop import APP_ID, APP_NAME, __version__
 from sesame_desktop.core.logs import setup_logging, teardown_logging
 from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.scripted import run_script
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.leftovers import LeftoverSandboxes
 from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.providers import Providers
 from sesame_desktop.services.secret_store import SecretStore
+from sesame_desktop.services.session_lifecycle import QuitChoice
+from sesame_desktop.services.session_store import SessionStore
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import SettingsService
 from sesame_desktop.smoke import run_smoke
@@ -64,6 +70,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--smoke", action="store_true",
                         help="check the window, the keyring and a local session, print one line per "
                              "step and exit with a bitmask of the failed steps (see sesame_desktop/smoke.py)")
+    parser.add_argument("--script", type=Path, metavar="FILE",
+                        help="run a scripted session plan (JSON, see sesame_desktop/scripted.py); for tests")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser.parse_args(argv)
 
@@ -82,7 +90,7 @@ class Application:
         self.paths = paths
         self.settings = SettingsService(paths, SecretStore(), config_path=config_path)
         providers = Providers(self.settings, paths.data_dir / "workspaces")
-        self.sessions = SessionManager(providers, lambda: self.settings.config)
+        self.sessions = SessionManager(providers, lambda: self.settings.config, store=SessionStore(paths.data_dir))
         self.leftovers = LeftoverSandboxes(providers, self.sessions)
         self.files = FileService(self.sessions)
         self.ports = PortService(self.sessions)
@@ -90,7 +98,8 @@ class Application:
                                  log_dir=paths.log_dir)
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
-        self.leftovers.found.connect(lambda found: self.window.offer_to_end_leftovers(found, self.leftovers.end))
+        self.leftovers.found.connect(
+            lambda found: self.window.offer_to_end_leftovers(found, self.leftovers.end, self.leftovers.adopt))
         self.leftovers.ended.connect(
             lambda n: self.window.statusBar().showMessage(f"Stopped {n} sandbox{'es' if n != 1 else ''}", 8000))
         self.leftovers.problem.connect(self.messages.show_message)
@@ -100,27 +109,38 @@ class Application:
     def request_quit(self) -> None:
         self._quit.set()
 
-    async def run(self, *, quit_after_start: bool = False) -> int:
+    async def run(self, *, quit_after_start: bool = False, script: Path | None = None) -> int:
+        started = time.monotonic()
         self.window.show()
         await self.settings.load()
         self.window.show_welcome_if_new()
+        restored = await self.sessions.restore()
+        if restored:
+            log.info("restored %d sessions", restored)
         self.leftovers.check()
         log.info("%s %s started", APP_NAME, __version__)
+        if script is not None and await run_script(self, script, started):
+            quit_after_start = True
         if quit_after_start:
             self._quit.set()
+        choice: QuitChoice | None = QuitChoice.END_ALL
         while True:
             await self._quit.wait()
             self._quit.clear()
-            if quit_after_start or await self.window.confirm_quit():
+            choice = QuitChoice.END_ALL if quit_after_start else await self.window.confirm_quit()
+            if choice is not None:
                 break
-        await self.shutdown()
+        await self.shutdown(choice)
         return 0
 
-    async def shutdown(self) -> None:
-        """End open sessions and close the window, within a time limit."""
+    async def shutdown(self, choice: QuitChoice = QuitChoice.END_ALL) -> None:
+        """End (or pause) open sessions and close the window, within a time limit."""
         log.info("shutting down")
         try:
-            await asyncio.wait_for(self.sessions.close(timeout=SHUTDOWN_TIMEOUT_S - 2), timeout=SHUTDOWN_TIMEOUT_S)
+            unconfirmed = await asyncio.wait_for(self.sessions.close(timeout=SHUTDOWN_TIMEOUT_S - 2, choice=choice),
+                                                 timeout=SHUTDOWN_TIMEOUT_S)
+            if unconfirmed:
+                log.warning("not confirmed at quit (retried at the next start): %s", ", ".join(unconfirmed))
             await self.leftovers.aclose()
             await asyncio.wait_for(self.window.aclose(), timeout=2)
         except TimeoutError:
@@ -162,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with loop:
             code = loop.run_until_complete(
-                run_smoke(app) if args.smoke else app.run(quit_after_start=args.quit_after_start))
+                run_smoke(app) if args.smoke else app.run(quit_after_start=args.quit_after_start, script=args.script))
     finally:
         sys.excepthook = sys.__excepthook__
         teardown_logging()

@@ -10,15 +10,28 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from sesame_desktop.core.config import MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, Provider
-from sesame_desktop.core.errors import UserMessage
+from sesame_desktop.core.errors import UserFacingError, UserMessage
 
 
 class SessionState(enum.Enum):
+    """What a user sees of a session.
+
+    ``RECONNECTING``: contact with the sandbox is lost; it is presumed alive. ``PAUSED``: the
+    sandbox is paused (its lifetime ran out, or the user paused it at quit); *Resume* wakes it.
+    ``STOPPED``: a local session restored after a restart: its workspace and output are
+    there, its processes are not (*Restart here*). ``UNCONFIRMED``: ending was asked for, but
+    E2B never confirmed the sandbox is gone: it *may still be running* and ending is retried.
+    """
+
     CREATING = "creating sandbox"
     GETTING_PROJECT = "getting project"
     RUNNING_TASK = "running task"
     IDLE = "idle"
+    RECONNECTING = "reconnecting\u2026"
+    PAUSED = "paused"
+    STOPPED = "stopped"
     ENDING = "ending"
+    UNCONFIRMED = "may still be running"
     ENDED = "ended"
     FAILED = "failed"
 
@@ -28,12 +41,18 @@ class SessionState(enum.Enum):
 
     @property
     def busy(self) -> bool:
-        return self in (SessionState.CREATING, SessionState.GETTING_PROJECT, SessionState.ENDING)
+        return self in (SessionState.CREATING, SessionState.GETTING_PROJECT, SessionState.ENDING,
+                        SessionState.RECONNECTING)
 
     @property
     def open(self) -> bool:
         """The sandbox may be alive: ending the session has something to do."""
-        return self not in (SessionState.ENDED, SessionState.FAILED)
+        return self not in (SessionState.ENDED, SessionState.FAILED, SessionState.STOPPED)
+
+    @property
+    def finished(self) -> bool:
+        """Nothing runs for this session any more: it can be removed from the list."""
+        return not self.open
 
     @property
     def accepts_commands(self) -> bool:
@@ -104,6 +123,16 @@ class SessionSnapshot:
     error: UserMessage | None = None
     running: str = ""
     background: int = 0
+    ended_how: str = ""
+    work_dir: str = ""
+
+    @property
+    def title(self) -> str:
+        """The state in words, with how it ended or why it paused ("Paused — lifetime reached")."""
+        if self.ended_how and self.state in (SessionState.ENDED, SessionState.FAILED, SessionState.PAUSED,
+                                             SessionState.STOPPED, SessionState.UNCONFIRMED):
+            return f"{self.state.label} \u2014 {self.ended_how}"
+        return self.state.label
 
     def but(self, **changes: object) -> SessionSnapshot:
         return replace(self, **changes)
@@ -112,6 +141,17 @@ class SessionSnapshot:
         if self.expires_at is None:
             return None
         return max(0.0, self.expires_at - (time.time() if now is None else now))
+
+
+class SandboxGoneError(UserFacingError):
+    """The provider said the sandbox does not exist or is not running: the session is over."""
+
+
+class ContactLostError(UserFacingError):
+    """A call to the sandbox failed on the way (network, timeout, 5xx, a dropped stream).
+
+    The sandbox is presumed alive: the session reconnects; it is never ended for this.
+    """
 
 
 def format_time_left(seconds: float | None) -> str:

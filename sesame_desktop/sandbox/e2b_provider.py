@@ -18,13 +18,14 @@ from pathlib import Path
 from typing import TypeVar
 
 import e2b
+import httpx
 from e2b import AsyncSandbox, CommandExitException, SandboxQuery, SandboxState
 
 from sesame_desktop import APP_ID
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.secret import Secret
-from sesame_desktop.core.sessions import FolderProject, GitProject, Project
+from sesame_desktop.core.sessions import ContactLostError, FolderProject, GitProject, Project, SandboxGoneError
 from sesame_desktop.sandbox.base import (
     PROJECT_DIR,
     ChangeCallback,
@@ -40,6 +41,7 @@ from sesame_desktop.sandbox.base import (
     Watch,
 )
 from sesame_desktop.sandbox.e2b_errors import no_key_error, translate
+from sesame_desktop.sandbox.lifecycle import CommandEndedError, Liveness, Reattachable, RunningCommand
 from sesame_desktop.sandbox.project_files import git_clone_failed, report_progress, select_files
 
 __all__ = ["E2BProvider", "E2BSandbox", "no_key_error", "preview_scheme"]
@@ -58,6 +60,40 @@ def preview_scheme(host: str) -> str:
     if any(name == d or name.endswith("." + d) for d in LOCAL_DOMAINS):
         return "http"
     return "https"
+
+
+# -- lifecycle: which failures end a session, which only lose contact -----------------------
+
+KILL_REQUEST_TIMEOUT_S = 10.0
+
+
+def sandbox_gone(exc: BaseException) -> bool:
+    """E2B said the sandbox does not exist or is not running: the only end of a session."""
+    text = str(exc).lower()
+    return isinstance(exc, e2b.SandboxNotFoundException | e2b.SandboxNotRunningException) or (
+        isinstance(exc, e2b.TimeoutException) and not isinstance(exc, e2b.SandboxUnreachableException)
+        and "sandbox" in text and "not" in text and "found" in text)
+
+
+def contact_lost(exc: BaseException) -> bool:
+    """A failure on the way to the sandbox (network, timeout, 5xx, a dropped stream)."""
+    status = getattr(exc, "status_code", None)
+    return isinstance(exc, e2b.SandboxUnreachableException | e2b.TimeoutException | e2b.RateLimitException
+                      | e2b.ServiceBusyException | httpx.TransportError | httpx.TimeoutException
+                      | ConnectionError | OSError) or (isinstance(status, int) and status >= 500)
+
+
+def classify(exc: BaseException, error: UserFacingError) -> UserFacingError:
+    """``error`` as :class:`SandboxGoneError` or :class:`ContactLostError` when ``exc`` is one."""
+    if isinstance(error, SandboxGoneError | ContactLostError):
+        return error
+    if sandbox_gone(exc):
+        return SandboxGoneError(error.message)
+    if contact_lost(exc):
+        return ContactLostError(error.message)
+    return error
+
+# -- end of lifecycle block -------------------------------------------------------------------
 
 
 def _signal_from(result_error: str | None) -> str | None:
@@ -80,6 +116,14 @@ class E2BCommand(CommandHandle):
         try:
             result = await self._handle.wait()
             exit_code, error = result.exit_code, result.error
+        except asyncio.CancelledError:
+            # lifecycle: stop following (the command keeps running) and close the SDK's stream,
+            # whose pending read would otherwise fail later with nobody to hear it
+            try:
+                await self._handle.disconnect()
+            except Exception as exc:  # noqa: BLE001 - best effort while cancelled
+                log.debug("disconnecting from a command: %s", exc)
+            raise
         except CommandExitException as exc:
             exit_code, error = exc.exit_code, exc.error
         except Exception as exc:  # noqa: BLE001 - translated for the user
@@ -110,18 +154,31 @@ class E2BWatch(Watch):
             log.debug("stopping a watch: %s", exc)
 
 
-class E2BSandbox(Sandbox):
+class E2BSandbox(Sandbox, Reattachable):
     kind = ProviderKind.E2B
 
-    def __init__(self, sdk: AsyncSandbox, spec: SandboxSpec) -> None:
+    def __init__(self, sdk: AsyncSandbox, spec: SandboxSpec, *, api_key: str = "") -> None:
         self.sdk = sdk
         self.id = sdk.sandbox_id
         self.project_dir = PROJECT_DIR
         self._spec = spec
         self._expires_at = time.time() + spec.timeout_ms / 1000
+        self._api_key = api_key or (sdk.connection_config.api_key or "")
+
+    @classmethod
+    def detached(cls, sandbox_id: str, spec: SandboxSpec, api_key: str) -> E2BSandbox:
+        """A handle on a sandbox known by id only: :meth:`reconnect` connects it; :meth:`end`,
+        :meth:`probe` work without."""
+        sandbox = cls.__new__(cls)
+        sandbox.id = sandbox_id
+        sandbox.project_dir = PROJECT_DIR
+        sandbox._spec = spec
+        sandbox._expires_at = time.time() + spec.timeout_ms / 1000
+        sandbox._api_key = api_key
+        return sandbox
 
     def translate(self, exc: BaseException) -> UserFacingError:
-        return translate(exc, expired=time.time() >= self._expires_at - 1)
+        return classify(exc, translate(exc, expired=time.time() >= self._expires_at - 1))
 
     async def call(self, awaitable: Awaitable[T]) -> T:
         """Await an SDK call; any failure becomes the user-facing error."""
@@ -233,18 +290,75 @@ class E2BSandbox(Sandbox):
         self._expires_at = time.time() + timeout_ms / 1000
 
     async def is_alive(self) -> bool:
-        try:
-            return await self.sdk.is_running()
-        except Exception:  # noqa: BLE001 - unreachable counts as gone for this question
-            return False
+        """False only when E2B says the sandbox is gone or paused; unreachable counts as alive."""
+        return await self.probe() in (Liveness.RUNNING, Liveness.UNKNOWN)
 
     async def kill(self) -> None:
+        if not await self.end():
+            raise ContactLostError(UserMessage("Sandbox not confirmed ended",
+                                               "E2B did not confirm that the sandbox was stopped."))
+
+    # -- lifecycle: probe, reconnect, reattach, pause, confirmed end ---------------------------
+
+    def _opts(self) -> dict[str, str]:
+        return {"api_key": self._api_key}
+
+    async def probe(self) -> Liveness:
         try:
-            await self.sdk.kill()
-        except e2b.SandboxNotFoundException:
-            pass  # already gone: the wanted state
-        except Exception as exc:  # noqa: BLE001
+            info = await AsyncSandbox.get_info(self.id, **self._opts())
+        except Exception as exc:  # noqa: BLE001 - the answer is the point, never an error
+            if sandbox_gone(exc) or getattr(exc, "status_code", None) == 404:
+                return Liveness.GONE
+            log.info("sandbox %s: not reachable for a probe: %s", self.id, type(exc).__name__)
+            return Liveness.UNKNOWN
+        state = str(getattr(info.state, "value", info.state)).lower()
+        if state == "paused":
+            return Liveness.PAUSED
+        if info.end_at is not None:
+            self._expires_at = info.end_at.timestamp()
+        return Liveness.RUNNING
+
+    @property
+    def expires_at(self) -> float:
+        return self._expires_at
+
+    async def reconnect(self) -> None:
+        try:
+            self.sdk = await AsyncSandbox.connect(self.id, **self._opts())
+        except Exception as exc:  # noqa: BLE001 - classified for the manager
+            error = self.translate(exc)
+            if getattr(exc, "status_code", None) == 404 and not isinstance(error, ContactLostError):
+                raise SandboxGoneError(error.message) from None
+            raise error from None
+        await self.probe()  # learns the lifetime left
+
+    async def running_commands(self) -> list[RunningCommand]:
+        infos = await self.call(self.sdk.commands.list())
+        return [RunningCommand(i.pid, " ".join([i.cmd, *i.args])) for i in infos]
+
+    async def attach(self, pid: int, *, on_stdout: OutputCallback, on_stderr: OutputCallback) -> E2BCommand:
+        try:
+            handle = await self.sdk.commands.connect(
+                pid, timeout=0,
+                on_stdout=lambda text: on_stdout(text.encode("utf-8", "replace")),
+                on_stderr=lambda text: on_stderr(text.encode("utf-8", "replace")))
+        except Exception as exc:  # noqa: BLE001 - translated below
+            if not sandbox_gone(exc) and not contact_lost(exc) and "not found" in str(exc).lower():
+                raise CommandEndedError(str(exc)) from None
             raise self.translate(exc) from None
+        return E2BCommand(handle, self)
+
+    async def pause(self) -> None:
+        await self.call(self.sdk.pause())
+
+    async def end(self) -> bool:
+        try:
+            await AsyncSandbox.kill(self.id, request_timeout=KILL_REQUEST_TIMEOUT_S, **self._opts())
+        except e2b.SandboxNotFoundException:
+            return True  # already gone: the wanted state
+        except Exception as exc:  # noqa: BLE001
+            raise classify(exc, ContactLostError(translate(exc).message)) from None
+        return True  # kill() answers False for a sandbox E2B does not know: gone either way
 
 
 @dataclass(frozen=True)
@@ -270,6 +384,9 @@ class E2BProvider(SandboxProvider):
     def __init__(self, api_key: Secret) -> None:
         self._key = api_key
 
+    #: create sandboxes that pause (not die) when their lifetime ends
+    pause_on_timeout = True
+
     async def create(self, spec: SandboxSpec) -> E2BSandbox:
         try:
             sdk = await AsyncSandbox.create(
@@ -278,16 +395,32 @@ class E2BProvider(SandboxProvider):
                 metadata={"app": APP_ID, "session": spec.session_id, "name": spec.name[:100]},
                 envs=dict(spec.envs) or None,
                 api_key=self._key.reveal(),
+                **({"lifecycle": {"on_timeout": "pause"}} if self.pause_on_timeout else {}),
             )
         except Exception as exc:  # noqa: BLE001 - every SDK failure becomes a user message
             raise translate(exc, template=spec.template) from None
         log.info("session %s: E2B sandbox %s created", spec.session_id, sdk.sandbox_id)
-        return E2BSandbox(sdk, spec)
+        return E2BSandbox(sdk, spec, api_key=self._key.reveal())
+
+    def handle(self, sandbox_id: str, spec: SandboxSpec) -> E2BSandbox:
+        """A handle on a sandbox by id, not connected yet (:meth:`E2BSandbox.reconnect`)."""
+        return E2BSandbox.detached(sandbox_id, spec, self._key.reveal())
+
+    async def connect(self, sandbox_id: str, spec: SandboxSpec) -> E2BSandbox:
+        """The sandbox of a session from an earlier run, connected again (resumed if paused).
+
+        Raises:
+            SandboxGoneError: it does not exist any more. ContactLostError: E2B not reachable.
+        """
+        sandbox = self.handle(sandbox_id, spec)
+        await sandbox.reconnect()
+        return sandbox
 
     async def running_app_sandboxes(self) -> list[RunningSandbox]:
         """Every running sandbox whose metadata names this app (all pages)."""
         try:
-            paginator = AsyncSandbox.list(query=SandboxQuery(metadata={"app": APP_ID}, state=[SandboxState.RUNNING]),
+            paginator = AsyncSandbox.list(query=SandboxQuery(metadata={"app": APP_ID},
+                                                             state=[SandboxState.RUNNING, SandboxState.PAUSED]),
                                           api_key=self._key.reveal())
             found: list[RunningSandbox] = []
             while paginator.has_next:

@@ -1,12 +1,18 @@
-"""E2B sandboxes that an earlier run of the app left running: found at start, ended on request.
+"""Start-up reconciliation: every E2B sandbox tagged by this app, matched with the sessions.
 
 A sandbox runs (and costs) until its lifetime ends, even when the app that started it has
-crashed or been killed. Every sandbox the app creates carries ``app=sesame-desktop`` in its
-metadata, so the next start can find them and offer to end them.
+crashed or been killed. Every sandbox the app creates carries ``app=sesame-desktop`` and its
+session's id in its metadata, so the next start (after the sessions are restored) lists them:
+
+- a sandbox a restored session knows is that session's (it reattaches by itself);
+- a sandbox whose session was recorded without it (the app died while creating it) is
+  given back to that session, which reattaches;
+- the rest are offered to the user: end them, or adopt them as new sessions.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +22,7 @@ from sesame_desktop.core.config import Provider
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.sandbox.base import SandboxProvider
 from sesame_desktop.sandbox.e2b_provider import E2BProvider, RunningSandbox
+from sesame_desktop.services.session_lifecycle import KILL_BACKOFF_S
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
 
@@ -28,11 +35,13 @@ class LeftoverSandboxes(QObject):
     Signals:
         found(tuple): ``RunningSandbox`` records of leftover sandboxes (only when there are some).
         ended(int): how many leftover sandboxes :meth:`end` stopped.
+        adopted(tuple): ids of the sessions :meth:`adopt` made.
         problem(UserMessage): listing or ending failed.
     """
 
     found = Signal(tuple)
     ended = Signal(int)
+    adopted = Signal(tuple)
     problem = Signal(object)
 
     def __init__(self, providers: Callable[[Provider], Awaitable[SandboxProvider]], manager: SessionManager,
@@ -62,10 +71,23 @@ class LeftoverSandboxes(QObject):
             log.info("could not look for leftover sandboxes: %s", exc.message.title)
             return
         ours = {s.sandbox_id for s in self._manager.snapshots()}
-        leftovers = tuple(s for s in running if s.sandbox_id not in ours)
+        waiting = {s.id for s in self._manager.snapshots() if not s.sandbox_id}
+        leftovers = []
+        for sandbox in running:
+            if sandbox.sandbox_id in ours:
+                continue
+            if sandbox.session_id in waiting:
+                self._manager.give_sandbox(sandbox.session_id, sandbox.sandbox_id)
+                continue
+            leftovers.append(sandbox)
+        leftovers = tuple(leftovers)
         if leftovers:
             log.info("%d sandboxes from an earlier run are still running", len(leftovers))
             self.found.emit(leftovers)
+
+    def adopt(self, sandboxes: tuple[RunningSandbox, ...]) -> None:
+        """Make a session of each sandbox (it reattaches to the sandbox and its commands)."""
+        self.adopted.emit(tuple(self._manager.adopt(s) for s in sandboxes))
 
     def end(self, sandboxes: tuple[RunningSandbox, ...]) -> None:
         self._tasks.start(self._end(sandboxes), key="end")
@@ -76,16 +98,21 @@ class LeftoverSandboxes(QObject):
             return
         ended, failures = 0, []
         for sandbox in sandboxes:
-            try:
-                await provider.kill_sandbox(sandbox.sandbox_id)
-                ended += 1
-            except UserFacingError as exc:
-                failures.append(f"{sandbox.sandbox_id}: {exc.message.title}")
+            for delay in (*KILL_BACKOFF_S, None):
+                try:
+                    await provider.kill_sandbox(sandbox.sandbox_id)
+                    ended += 1
+                    break
+                except UserFacingError as exc:
+                    if delay is None:
+                        failures.append(f"{sandbox.sandbox_id}: {exc.message.title}")
+                    else:
+                        await asyncio.sleep(delay)
         self.ended.emit(ended)
         if failures:
             self.problem.emit(UserMessage(
                 "Some sandboxes were not stopped", "\n".join(failures),
-                "They stop by themselves when their lifetime ends; you can also stop them in the E2B dashboard."))
+                "They are listed again at the next start; you can also stop them in the E2B dashboard."))
 
     async def aclose(self) -> None:
         await self._tasks.close()

@@ -1,14 +1,14 @@
 """The session manager: starts sessions, runs their commands, ends them; owns every task.
 
 A session moves through creating sandbox → getting project → running task → idle → ending →
-ended, or to failed with a :class:`UserMessage`. Each change is emitted as an immutable
-:class:`SessionSnapshot`. Output goes into a bounded :class:`TerminalBuffer` per session, which
-the console shows; switching sessions loses nothing within the scrollback.
+ended, or to failed with a :class:`UserMessage`. Contact lost with a sandbox puts the session
+into *reconnecting* (never ends it: see :mod:`sesame_desktop.services.session_lifecycle`).
+Each change is emitted as an immutable :class:`SessionSnapshot` and, when the manager has a
+:class:`SessionStore`, written to disk with the session's output, so sessions survive the app.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import time
@@ -22,45 +22,60 @@ from PySide6.QtCore import QObject, Signal
 
 from sesame_desktop.core.config import EffectiveConfig, Provider
 from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot, SessionState
+from sesame_desktop.core.session_record import CommandRecord, SessionRecord
+from sesame_desktop.core.sessions import (
+    ContactLostError,
+    FolderProject,
+    SandboxGoneError,
+    SessionRequest,
+    SessionSnapshot,
+    SessionState,
+)
 from sesame_desktop.core.terminal import TerminalBuffer
 from sesame_desktop.sandbox.base import CommandHandle, CommandResult, Sandbox, SandboxProvider, SandboxSpec
+from sesame_desktop.services.session_lifecycle import SessionLifecycle
+from sesame_desktop.services.session_output import SessionOutput
+from sesame_desktop.services.session_restore import SessionRestore
 from sesame_desktop.services.session_steps import SessionSteps
+from sesame_desktop.services.session_store import SessionStore
+from sesame_desktop.services.session_work import SessionWork
 from sesame_desktop.services.tasks import TaskGroupOwner
 
 log = logging.getLogger(__name__)
 
 ProviderFactory = Callable[[Provider], Awaitable[SandboxProvider]]
 
-END_TIMEOUT_S = 15.0
-LIFETIME_POLL_S = 5.0
 WARN_BEFORE_S = 5 * 60
 
 
 def unexpected(exc: BaseException) -> UserMessage:
     return UserMessage(
         title="Something went wrong",
-        explanation=f"The session stopped on an unexpected error ({type(exc).__name__}).",
-        next_step="Start a new session. The log file has the details.",
+        explanation=f"A step of the session stopped on an unexpected error ({type(exc).__name__}).",
+        next_step="The sandbox is kept: try again, or end the session. The log file has the details.",
         details=str(exc)[:2000],
     )
 
 
 @dataclass
-class _Session:
+class Session:
     """The manager's private record of one session."""
 
     snapshot: SessionSnapshot
     request: SessionRequest
-    buffer: TerminalBuffer
+    output: SessionOutput
     tasks: TaskGroupOwner
     sandbox: Sandbox | None = None
     foreground: CommandHandle | None = None
     warned: bool = False
     background: set[CommandHandle] = field(default_factory=set)
+    commands: dict[int, CommandRecord] = field(default_factory=dict)
+    ports: tuple[int, ...] = ()
+    reconnecting: Any = None  # the running reconnection (an asyncio.Future), shared by all waiters
+    before_reconnect: SessionState | None = None
 
 
-class SessionManager(SessionSteps, QObject):
+class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore, QObject):
     """Starts and ends sessions and runs their commands.
 
     Other services attach to a session through :meth:`add_output_tap` (every chunk of output,
@@ -68,26 +83,31 @@ class SessionManager(SessionSteps, QObject):
     the session, for example polling its ports).
 
     Signals:
-        session_added(SessionSnapshot): a new session, in its first state.
+        session_added(SessionSnapshot): a new (or restored) session, in its first state.
         session_changed(SessionSnapshot): any change of state, step, sandbox or command.
-        sandbox_ready(str): the session's sandbox exists and holds the project (session id).
+        session_removed(str): the session was forgotten (its id).
+        sandbox_ready(str): the session's sandbox exists and holds the project (session id);
+            emitted again when the app reattaches to it.
         lifetime_running_out(SessionSnapshot): the sandbox ends in under ``WARN_BEFORE_S``.
         problem(UserMessage): something asked of a session (extending it) could not be done.
     """
 
     session_added = Signal(object)
     session_changed = Signal(object)
+    session_removed = Signal(str)
     sandbox_ready = Signal(str)
     lifetime_running_out = Signal(object)
     problem = Signal(object)
 
     def __init__(self, providers: ProviderFactory, config: Callable[[], EffectiveConfig],
-                 *, scrollback_lines: int = 100_000, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+                 *, scrollback_lines: int = 100_000, store: SessionStore | None = None,
+                 parent: QObject | None = None) -> None:
+        QObject.__init__(self, parent)
         self._providers = providers
         self._config = config
         self._scrollback = scrollback_lines
-        self._sessions: dict[str, _Session] = {}
+        self._store = store
+        self._sessions: dict[str, Session] = {}
         self._counter = itertools.count(1)
         self._closed = False
         self._tasks = TaskGroupOwner("sessions")
@@ -102,7 +122,11 @@ class SessionManager(SessionSteps, QObject):
         return [s.snapshot for s in self._sessions.values()]
 
     def buffer(self, session_id: str) -> TerminalBuffer:
-        return self._sessions[session_id].buffer
+        """The session's console buffer (an ended session's is loaded back from disk)."""
+        return self._sessions[session_id].output.buffer()
+
+    def output(self, session_id: str) -> SessionOutput:
+        return self._sessions[session_id].output
 
     def request(self, session_id: str) -> SessionRequest:
         return self._sessions[session_id].request
@@ -112,6 +136,10 @@ class SessionManager(SessionSteps, QObject):
 
     def open_sessions(self) -> list[SessionSnapshot]:
         return [s.snapshot for s in self._sessions.values() if s.snapshot.state.open]
+
+    @property
+    def store(self) -> SessionStore | None:
+        return self._store
 
     # -- attaching other services ----------------------------------------------------------
 
@@ -127,17 +155,27 @@ class SessionManager(SessionSteps, QObject):
             return
         session.tasks.start(coro, key=key)
 
-    def _feeder(self, session: _Session, stream: str) -> Callable[[bytes], None]:
-        buffer, session_id, taps = session.buffer, session.snapshot.id, self._taps
+    def _feeder(self, session: Session, stream: str) -> Callable[[bytes], None]:
+        output, session_id, taps = session.output, session.snapshot.id, self._taps
 
         def feed(chunk: bytes) -> None:
-            buffer.feed(chunk, stream)
+            output.feed(chunk, stream)
             for tap in taps:
                 tap(session_id, stream, chunk)
 
         return feed
 
     # -- starting ---------------------------------------------------------------------------
+
+    def _new_session(self, snapshot: SessionSnapshot, request: SessionRequest, *,
+                     buffer_loaded: bool = True) -> Session:
+        session_id = snapshot.id
+        output = SessionOutput(session_id, self._store, self._scrollback,
+                               buffer=TerminalBuffer(self._scrollback) if buffer_loaded else None)
+        session = Session(snapshot, request, output,
+                          TaskGroupOwner(f"session-{session_id}", on_error=lambda e, i=session_id: self._fail(i, e)))
+        self._sessions[session_id] = session
+        return session
 
     def start_session(self, request: SessionRequest) -> SessionSnapshot:
         """Create the session and start its work; returns at once with the first snapshot."""
@@ -147,46 +185,61 @@ class SessionManager(SessionSteps, QObject):
         snapshot = SessionSnapshot(id=session_id, name=request.name or f"Session {next(self._counter)}",
                                    provider=request.provider, state=SessionState.CREATING,
                                    step="Creating the sandbox…")
-        session = _Session(snapshot, request, TerminalBuffer(self._scrollback),
-                           TaskGroupOwner(f"session-{session_id}", on_error=lambda e, i=session_id: self._fail(i, e)))
-        self._sessions[session_id] = session
+        session = self._new_session(snapshot, request)
+        self._persist(session)
         self.session_added.emit(snapshot)
         session.tasks.start(self._run(session), key="main")
         return snapshot
 
-    async def _run(self, session: _Session) -> None:
-        request = session.request
+    def start_placeholder(self, request: SessionRequest, sandbox_id: str) -> str:
+        """A session for an existing sandbox (adopted), reconnecting; returns its id."""
+        session_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        snapshot = SessionSnapshot(id=session_id, name=request.name, provider=request.provider,
+                                   state=SessionState.RECONNECTING, step="Connecting…", sandbox_id=sandbox_id)
+        session = self._new_session(snapshot, request)
+        session.before_reconnect = SessionState.IDLE
+        self._persist(session)
+        self.session_added.emit(snapshot)
+        return session_id
+
+    def _spec(self, session: Session) -> SandboxSpec:
         config = self._config()
+        request = session.request
+        return SandboxSpec(session_id=session.snapshot.id, name=session.snapshot.name,
+                           template=request.template if request.template is not None else config.template.value,
+                           timeout_ms=request.timeout_ms or config.timeout_ms.value)
+
+    async def _run(self, session: Session) -> None:
+        request = session.request
         try:
             provider = await self._providers(request.provider)
-            timeout_ms = request.timeout_ms or config.timeout_ms.value
-            template = request.template if request.template is not None else config.template.value
-            spec = SandboxSpec(session_id=session.snapshot.id, name=session.snapshot.name,
-                               template=template, timeout_ms=timeout_ms)
+            spec = self._spec(session)
             spec = replace(spec, envs=await self.session_environment(request))
-            session.buffer.add_meta(f"Creating a {provider.kind.label} sandbox…")
+            session.output.meta(f"Creating a {provider.kind.label} sandbox…")
             sandbox = await provider.create(spec)
             session.sandbox = sandbox
-            expires = time.time() + timeout_ms / 1000 if provider.kind is Provider.E2B else None
+            expires = time.time() + spec.timeout_ms / 1000 if provider.kind is Provider.E2B else None
             self._update(session, state=SessionState.GETTING_PROJECT, sandbox_id=sandbox.id,
                          project_dir=sandbox.project_dir, expires_at=expires, step="Getting the project…")
-            if expires is not None:
-                session.tasks.start(self._watch_lifetime(session), key="lifetime")
-            session.buffer.add_meta(f"Sandbox {sandbox.id} is ready; project folder {sandbox.project_dir}")
+            session.output.meta(f"Sandbox {sandbox.id} is ready; project folder {sandbox.project_dir}")
             report = await sandbox.get_project(request.project, lambda step: self._update(session, step=step))
             if report is not None:
-                session.buffer.add_meta(f"Uploaded {report.files} files ({report.bytes:,} bytes)")
+                session.output.meta(f"Uploaded {report.files} files ({report.bytes:,} bytes)")
                 for skipped in report.skipped:
-                    session.buffer.add_meta(f"Skipped {skipped}")
+                    session.output.meta(f"Skipped {skipped}")
+            await self.mark_start_of_work(session)
+            if expires is not None:
+                session.tasks.start(self._watch_lifetime(session), key="lifetime")
             await self.prepare_work(session)
         except UserFacingError as exc:
-            await self._fail_and_clean(session, exc.message)
+            await self._fail_and_end(session, exc.message)
             return
         self.sandbox_ready.emit(session.snapshot.id)
         if request.task.strip():
             self._update(session, state=SessionState.RUNNING_TASK, step="")
             await self._foreground(session, request.task)
-        self._update(session, state=SessionState.IDLE, step="")
+        if session.snapshot.state is SessionState.RUNNING_TASK or session.snapshot.state is SessionState.GETTING_PROJECT:
+            self._update(session, state=SessionState.IDLE, step="")
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -206,49 +259,83 @@ class SessionManager(SessionSteps, QObject):
                 "Wait for it, stop it with Ctrl+C, or run the new command in the background."))
         session.tasks.start(self._foreground_then_idle(session, command), key="foreground")
 
-    async def _foreground_then_idle(self, session: _Session, command: str) -> None:
-        await self._foreground(session, command)
+    async def _foreground_then_idle(self, session: Session, command: str, *,
+                                    handle: CommandHandle | None = None) -> None:
+        await self._foreground(session, command, handle=handle)
         if session.snapshot.state is SessionState.RUNNING_TASK:
             self._update(session, state=SessionState.IDLE)
 
-    async def _foreground(self, session: _Session, command: str) -> CommandResult | None:
+    def _started(self, session: Session, handle: CommandHandle, command: str, background: bool) -> None:
+        session.commands[handle.pid] = CommandRecord(command, handle.pid, background, started_at=time.time())
+        self._persist(session)
+
+    def _command_done(self, session: Session, pid: int) -> None:
+        record = session.commands.get(pid)
+        if record is not None:
+            session.commands[pid] = replace(record, done=True)
+            self._persist(session)
+
+    async def _foreground(self, session: Session, command: str, *,
+                          handle: CommandHandle | None = None) -> CommandResult | None:
+        """Run ``command`` (or follow ``handle``, reattached) until it ends."""
         assert session.sandbox is not None
-        buffer = session.buffer
-        buffer.begin_command(command, datetime.now())
+        output = session.output
+        if handle is None:
+            output.begin_command(command, datetime.now())
         try:
-            handle = await session.sandbox.start(
-                command, stdin=True, on_stdout=self._feeder(session, "stdout"),
-                on_stderr=self._feeder(session, "stderr"))
+            if handle is None:
+                handle = await session.sandbox.start(
+                    command, stdin=True, on_stdout=self._feeder(session, "stdout"),
+                    on_stderr=self._feeder(session, "stderr"))
+                self._started(session, handle, command, background=False)
             session.foreground = handle
             self._update(session, running=command)
-            result = await handle.wait()
+            result = await self.follow(session, handle, command)
+        except SandboxGoneError as exc:
+            output.finish()
+            await self.sandbox_gone(session, exc.message)
+            return None
         except UserFacingError as exc:
-            buffer.finish()
-            buffer.add_meta(f"{exc.message.title}: {exc.message.text()}")
-            await self._check_alive(session)
+            output.finish()
+            output.meta(f"{exc.message.title}: {exc.message.text()}")
             return None
         finally:
             session.foreground = None
             self._update(session, running="")
-        buffer.finish()
-        buffer.end_command(result.exit_code, result.signal_name, result.duration_s)
+        output.finish()
+        if result is None:
+            return None
+        self._command_done(session, handle.pid)
+        output.end_command(result.exit_code, result.signal_name, result.duration_s)
         return result
 
-    async def _background(self, session: _Session, command: str) -> None:
+    async def _background(self, session: Session, command: str, *, handle: CommandHandle | None = None) -> None:
         assert session.sandbox is not None
-        buffer = session.buffer
-        buffer.add_meta(f"Started in the background: {command}")
-        handle = await session.sandbox.start(
-            command, on_stdout=self._feeder(session, "stdout"), on_stderr=self._feeder(session, "stderr"))
-        session.background.add(handle)
-        self._update(session, background=len(session.background))
+        output = session.output
         try:
-            result = await handle.wait()
-        finally:
-            session.background.discard(handle)
+            if handle is None:
+                output.meta(f"Started in the background: {command}")
+                handle = await session.sandbox.start(
+                    command, on_stdout=self._feeder(session, "stdout"), on_stderr=self._feeder(session, "stderr"))
+                self._started(session, handle, command, background=True)
+            session.background.add(handle)
             self._update(session, background=len(session.background))
+            try:
+                result = await self.follow(session, handle, command)
+            finally:
+                session.background.discard(handle)
+                self._update(session, background=len(session.background))
+        except SandboxGoneError as exc:
+            await self.sandbox_gone(session, exc.message)
+            return
+        except UserFacingError as exc:
+            output.meta(f"Background command: {exc.message.title}: {exc.message.text()}")
+            return
+        if result is None:
+            return
+        self._command_done(session, handle.pid)
         ended = f"exit code {result.exit_code}" if result.exit_code is not None else result.signal_name
-        buffer.add_meta(f"Background command ended ({ended}): {command}")
+        output.meta(f"Background command ended ({ended}): {command}")
 
     def send_input(self, session_id: str, text: str) -> bool:
         """Send a line to the foreground command's stdin; False when none is running."""
@@ -256,154 +343,138 @@ class SessionManager(SessionSteps, QObject):
         handle = session.foreground
         if handle is None:
             return False
-        session.buffer.feed(text.encode() + b"\n", "stdout")  # echoed, as a terminal does
+        session.output.feed(text.encode() + b"\n", "stdout")  # echoed, as a terminal does
         session.tasks.start(self._send_input(session, handle, text.encode() + b"\n"))
         return True
 
     @staticmethod
-    async def _send_input(session: _Session, handle: CommandHandle, data: bytes) -> None:
+    async def _send_input(session: Session, handle: CommandHandle, data: bytes) -> None:
         try:
             await handle.send_stdin(data)
         except UserFacingError as exc:
-            session.buffer.add_meta(f"{exc.message.title}: {exc.message.text()}")
+            session.output.meta(f"{exc.message.title}: {exc.message.text()}")
 
     def interrupt(self, session_id: str) -> bool:
         """Kill the foreground command (Ctrl+C); False when none is running."""
         session = self._sessions[session_id]
         if session.foreground is None:
             return False
-        session.tasks.start(session.foreground.kill(), key="interrupt")
+        session.tasks.start(self._interrupt(session, session.foreground), key="interrupt")
         return True
 
-    # -- lifetime ---------------------------------------------------------------------------
-
-    def request_extend(self, session_id: str, timeout_ms: int | None = None) -> None:
-        """Give the session's sandbox ``timeout_ms`` more life from now (default: the configured
-        lifetime); the manager owns the work and reports failure through :attr:`problem`."""
-        session = self._sessions[session_id]
-        if session.sandbox is None or not session.snapshot.state.open:
-            return
-        self._tasks.start(self._extend(session, timeout_ms or self._config().timeout_ms.value),
-                          key=f"extend-{session_id}")
-
-    async def _extend(self, session: _Session, timeout_ms: int) -> None:
-        assert session.sandbox is not None
+    @staticmethod
+    async def _interrupt(session: Session, handle: CommandHandle) -> None:
         try:
-            await session.sandbox.set_timeout(timeout_ms)
+            await handle.kill()
         except UserFacingError as exc:
-            self.problem.emit(exc.message)
-            return
-        if session.snapshot.expires_at is not None:
-            self._update(session, expires_at=time.time() + timeout_ms / 1000)
-            session.warned = False
-        session.buffer.add_meta(f"Lifetime extended: the sandbox now ends {timeout_ms // 60_000} min from now.")
+            session.output.meta(f"Could not stop the command: {exc.message.title}. Try again.")
 
-    async def _watch_lifetime(self, session: _Session) -> None:
-        while session.snapshot.state.open and session.snapshot.state is not SessionState.ENDING:
-            left = session.snapshot.time_left()
-            if left is not None and left <= WARN_BEFORE_S and not session.warned and left > 0:
-                session.warned = True
-                session.buffer.add_meta(f"The sandbox ends in {max(1, round(left / 60))} min. "
-                                        "Extend it to keep working.")
-                self.lifetime_running_out.emit(session.snapshot)
-            await asyncio.sleep(min(LIFETIME_POLL_S, max(0.2, (left or 0) + 0.2)))
-            if (session.snapshot.time_left() or 0) <= 0:
-                await self._check_alive(session)
-                return
+    # -- managing sessions ------------------------------------------------------------------
 
-    async def _check_alive(self, session: _Session) -> None:
-        sandbox = session.sandbox
-        if sandbox is None or not session.snapshot.state.open or session.snapshot.state is SessionState.ENDING:
-            return
-        try:
-            alive = await sandbox.is_alive()
-        except UserFacingError:
-            alive = False
-        if alive:
-            return
-        left = session.snapshot.time_left()
-        expired = left is not None and left <= 1.0
-        message = UserMessage(
-            "Sandbox lifetime reached" if expired else "Sandbox gone",
-            "The sandbox reached the end of its lifetime and was stopped by E2B." if expired
-            else "The sandbox is no longer running; it may have been stopped from the E2B dashboard.",
-            "Start a new session. For longer work set a longer lifetime (E2B_SANDBOX_TIMEOUT or "
-            "Settings ▸ Sandbox lifetime)." if expired else "Start a new session.",
-        )
-        self._mark_failed(session, message)
-        session.tasks.cancel_all()
+    def rename_session(self, session_id: str, name: str) -> None:
+        name = " ".join(name.split())[:200]
+        if name:
+            self._update(self._sessions[session_id], name=name)
 
-    # -- ending -----------------------------------------------------------------------------
-
-    def request_end(self, session_id: str) -> None:
-        """Start ending the session (from a button); the manager owns the work."""
-        if self._sessions[session_id].snapshot.state.open:
-            self._tasks.start(self.end_session(session_id), key=f"end-{session_id}")
-
-    async def end_session(self, session_id: str) -> None:
-        """Kill the sandbox and stop every task of the session."""
+    def duplicate_session(self, session_id: str) -> SessionSnapshot:
+        """A new session with the same settings (project, task, template, lifetime)."""
         session = self._sessions[session_id]
-        if not session.snapshot.state.open:
-            return
-        self._update(session, state=SessionState.ENDING, step="Ending…")
-        await session.tasks.close(timeout=5)
-        await self._kill_sandbox(session)
-        self._update(session, state=SessionState.ENDED, step="", running="", background=0)
-        session.buffer.add_meta("Session ended; the sandbox was stopped.")
+        return self.start_session(replace(session.request, name=session.snapshot.name))
 
-    async def _kill_sandbox(self, session: _Session) -> None:
-        if session.sandbox is None:
-            return
-        try:
-            await asyncio.wait_for(session.sandbox.kill(), END_TIMEOUT_S)
-        except (UserFacingError, TimeoutError) as exc:
-            log.warning("session %s: the sandbox could not be killed: %s", session.snapshot.id, exc)
-            session.buffer.add_meta("The sandbox could not be stopped; it ends by itself when its lifetime runs out.")
+    def remove_session(self, session_id: str) -> bool:
+        """Forget a session that has finished: its record, its output, its memory."""
+        session = self._sessions.get(session_id)
+        if session is None or not session.snapshot.state.finished:
+            return False
+        del self._sessions[session_id]
+        session.output.close()
+        session.tasks.cancel_all()
+        if self._store is not None:
+            self._store.delete(session_id)
+        self.session_removed.emit(session_id)
+        return True
 
-    async def close(self, timeout: float = END_TIMEOUT_S) -> None:
-        """End every open session (quit); gives up after ``timeout`` seconds."""
-        self._closed = True
-        sessions = list(self._sessions.values())
-        ends = [self.end_session(s.snapshot.id) for s in sessions if s.snapshot.state.open]
-        if ends:
-            done, pending = await asyncio.wait([asyncio.ensure_future(e) for e in ends], timeout=timeout)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending, timeout=2)
-        for session in sessions:
-            await session.tasks.close(timeout=2)
-        await self._tasks.close(timeout=2)
+    def can_apply(self, session_id: str) -> bool:
+        """Whether the session's saved work can be applied to the user's folder (an upload)."""
+        session = self._sessions[session_id]
+        return isinstance(session.request.project, FolderProject) and bool(session.snapshot.work_dir)
+
+    def retry_session(self, session_id: str) -> SessionSnapshot:
+        """Start the failed session again as a new session, and forget the failed one."""
+        snapshot = self.duplicate_session(session_id)
+        self.remove_session(session_id)
+        return snapshot
 
     # -- state ------------------------------------------------------------------------------
 
-    def _update(self, session: _Session, **changes: object) -> None:
-        """Apply ``changes`` and emit; a session that ended or failed stays so."""
+    def _record(self, session: Session) -> SessionRecord:
+        return SessionRecord(session.snapshot, session.request, tuple(session.commands.values()), session.ports)
+
+    def _persist(self, session: Session) -> None:
+        if self._store is not None and session.snapshot.id in self._sessions:
+            self._store.save(self._record(session))
+
+    def _update(self, session: Session, **changes: object) -> None:
+        """Apply ``changes``, persist and emit; a session that ended or failed stays so."""
         if not session.snapshot.state.open:
-            if changes.get("state") in (SessionState.ENDED, SessionState.FAILED):
-                changes = {k: v for k, v in changes.items() if k in ("state", "running", "background", "error")}
+            keep = ("state", "running", "background", "error", "ended_how", "work_dir", "name", "step")
+            if changes.get("state") in (SessionState.ENDED, SessionState.FAILED, SessionState.STOPPED):
+                changes = {k: v for k, v in changes.items() if k in keep}
             else:
-                changes = {k: v for k, v in changes.items() if k in ("running", "background")}
-                if not changes:
-                    return
+                changes = {k: v for k, v in changes.items() if k in keep[1:]}
+            if not changes:
+                return
+        before = session.snapshot
         session.snapshot = session.snapshot.but(**changes)
+        if session.snapshot == before:
+            return
+        self._persist(session)
+        self.session_changed.emit(session.snapshot)
+        if before.state.open and not session.snapshot.state.open:
+            session.output.flush()
+
+    def _reopen(self, session: Session, **changes: object) -> None:
+        """A finished session becomes open again (Restart here, its sandbox found again)."""
+        session.snapshot = session.snapshot.but(**changes)
+        self._persist(session)
         self.session_changed.emit(session.snapshot)
 
-    def _mark_failed(self, session: _Session, message: UserMessage) -> None:
-        session.buffer.add_meta(f"{message.title}: {message.text()}")
-        self._update(session, state=SessionState.FAILED, step="", error=message, running="")
+    def _mark_failed(self, session: Session, message: UserMessage, ended_how: str = "") -> None:
+        session.output.meta(f"{message.title}: {message.text()}")
+        self._update(session, state=SessionState.FAILED, step="", error=message, running="",
+                     ended_how=ended_how or message.title.lower())
         log.warning("session %s failed: %s", session.snapshot.id, message.title)
 
-    async def _fail_and_clean(self, session: _Session, message: UserMessage) -> None:
-        self._mark_failed(session, message)
-        await self._kill_sandbox(session)
+    async def _fail_and_end(self, session: Session, message: UserMessage) -> None:
+        """The session could not be set up: say why, then end its sandbox (confirmed)."""
+        session.output.meta(f"{message.title}: {message.text()}")
+        self._update(session, error=message)
+        if session.sandbox is None:
+            self._mark_failed(session, message)
+            return
+        self._update(session, state=SessionState.ENDING, step="Ending the sandbox…")
+        if await self.end_confirmed(session):
+            self._update(session, state=SessionState.FAILED, step="", ended_how=message.title.lower())
+        self.release_if_hidden(session)
 
     def _fail(self, session_id: str, exc: BaseException) -> None:
-        """A task of the session raised something nobody translated."""
+        """A task of the session raised something nobody translated: say so, keep the sandbox."""
         session = self._sessions.get(session_id)
         if session is None or not session.snapshot.state.open:
             return
+        if isinstance(exc, ContactLostError | SandboxGoneError):
+            self.contact_problem(session, exc)
+            return
         message = exc.message if isinstance(exc, UserFacingError) else unexpected(exc)
-        self._mark_failed(session, message)
-        if session.sandbox is not None and not self._closed:
-            self._tasks.start(self._kill_sandbox(session))
+        session.output.meta(f"{message.title}: {message.text()}")
+        self.problem.emit(message)
+        if session.snapshot.state in (SessionState.CREATING, SessionState.GETTING_PROJECT):
+            self._tasks.start(self._fail_and_end(session, message))
+        elif session.snapshot.state is SessionState.RUNNING_TASK and session.foreground is None:
+            self._update(session, state=SessionState.IDLE)
+
+    def release_if_hidden(self, session: Session) -> None:
+        """An ended session keeps its output on disk only (the console loads it when shown)."""
+        if not session.snapshot.state.open:
+            session.output.flush()
+            session.output.release()

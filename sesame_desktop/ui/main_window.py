@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
-from sesame_desktop.core.errors import UserMessage
+from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
 from sesame_desktop.services.agent_env import SessionEnvironment
 from sesame_desktop.services.changes import ChangeService
@@ -39,6 +39,7 @@ from sesame_desktop.services.choice_store import ChoiceStore
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.push import PushService
+from sesame_desktop.services.session_lifecycle import QuitChoice
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
@@ -188,6 +189,8 @@ class MainWindow(QMainWindow):
         self.new_session_dialog: NewSessionDialog | None = None
         self.quit_confirmation: QMessageBox | None = None
         self.leftovers_box: QMessageBox | None = None
+        self.lifetime_box: QMessageBox | None = None
+        self.apply_box: QMessageBox | None = None
         self._build_actions()
         self._build_menus()
         self._build_central()
@@ -254,6 +257,8 @@ class MainWindow(QMainWindow):
         self.sessions_view.setObjectName("sessionsView")
         self.session_panel = SessionPanel(self._sessions, self.url_opener)
         self.session_panel.problem.connect(self.messages.show_message)
+        self.session_panel.session_started.connect(self.select_session)
+        self.session_panel.apply_requested.connect(self._on_session_panel_apply_requested)
         self.console_view = HintedView("The selected session's output appears here as it runs.",
                                        self.session_panel)
         self.console_view.setObjectName("consoleView")
@@ -354,8 +359,9 @@ class MainWindow(QMainWindow):
     def select_session(self, session_id: str) -> None:
         self.session_list.setCurrentIndex(self.session_model.index(self.session_model.row_of(session_id)))
 
-    def offer_to_end_leftovers(self, sandboxes: tuple, end) -> QMessageBox:  # noqa: ANN001
-        """Tell about sandboxes an earlier run left running; ``end(sandboxes)`` stops them."""
+    def offer_to_end_leftovers(self, sandboxes: tuple, end, adopt=None) -> QMessageBox:  # noqa: ANN001
+        """Tell about sandboxes an earlier run left running; ``end(sandboxes)`` stops them,
+        ``adopt(sandboxes)`` (when given) makes sessions of them."""
         names = ", ".join(s.name or s.sandbox_id for s in sandboxes[:5]) + ("…" if len(sandboxes) > 5 else "")
         count = len(sandboxes)
         box = QMessageBox(QMessageBox.Icon.Question, "Sandboxes still running",
@@ -363,31 +369,44 @@ class MainWindow(QMainWindow):
                           f"{'are' if count > 1 else 'is'} still running.", QMessageBox.StandardButton.NoButton, self)
         box.setInformativeText(f"They use your E2B account until their lifetime ends: {names}.")
         end_button = box.addButton("End Them", QMessageBox.ButtonRole.DestructiveRole)
+        adopt_button = box.addButton("Adopt as Sessions", QMessageBox.ButtonRole.AcceptRole) if adopt else None
         box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(lambda button: button is end_button and end(sandboxes))
+        box.buttonClicked.connect(lambda button: end(sandboxes) if button is end_button
+                                  else adopt(sandboxes) if adopt and button is adopt_button else None)
         self.leftovers_box = box
         box.show()
         return box
 
-    async def confirm_quit(self) -> bool:
-        """Ask before ending open sessions; True when the app may quit."""
+    async def confirm_quit(self) -> QuitChoice | None:
+        """Ask what to do with open sessions: End all, Pause all (E2B) or Cancel (None)."""
         open_sessions = self._sessions.open_sessions()
         if not open_sessions:
-            return True
+            return QuitChoice.END_ALL
+        count = len(open_sessions)
         box = QMessageBox(QMessageBox.Icon.Question, "Quit Sesame Desktop",
-                          f"End {len(open_sessions)} running session{'s' if len(open_sessions) > 1 else ''} and quit?",
+                          f"{count} session{'s are' if count > 1 else ' is'} still open.",
                           QMessageBox.StandardButton.Cancel, self)
-        quit_button = box.addButton("End Sessions and Quit", QMessageBox.ButtonRole.DestructiveRole)
-        box.setInformativeText("Their sandboxes are stopped: " + ", ".join(s.name for s in open_sessions[:5])
-                               + ("…" if len(open_sessions) > 5 else ""))
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        end_button = box.addButton("End All and Quit", QMessageBox.ButtonRole.DestructiveRole)
+        pause_button = None
+        if any(s.provider is Provider.E2B for s in open_sessions):
+            pause_button = box.addButton("Pause All and Quit", QMessageBox.ButtonRole.AcceptRole)
+        names = ", ".join(s.name for s in open_sessions[:5]) + ("…" if count > 5 else "")
+        box.setInformativeText(
+            f"{names}.\n\nEnd All saves each session's work on this computer, then stops its sandbox. "
+            + ("Pause All keeps E2B sandboxes paused (no compute billed) to resume at the next start; "
+               "local sessions stop. " if pause_button is not None else ""))
         self.quit_confirmation = box
-        answered: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        answered: asyncio.Future[QuitChoice | None] = asyncio.get_running_loop().create_future()
 
         def on_finished(_result: int) -> None:
+            clicked = box.clickedButton()
             if not answered.done():
-                answered.set_result(box.clickedButton() is quit_button)
+                answered.set_result(QuitChoice.END_ALL if clicked is end_button
+                                    else QuitChoice.PAUSE_ALL if pause_button is not None and clicked is pause_button
+                                    else None)
 
         box.finished.connect(on_finished)
         box.open()
@@ -477,6 +496,63 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"The session \u201c{snapshot.name}\u201d ends in under 5 minutes: select it and press Extend "
             "to keep its sandbox.", 60_000)
+        box = QMessageBox(QMessageBox.Icon.Information, "Lifetime running out",
+                          f"The session \u201c{snapshot.name}\u201d reaches the end of its lifetime in under "
+                          "5 minutes.", QMessageBox.StandardButton.NoButton, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText("Its work is being saved on this computer. When the lifetime ends the sandbox "
+                               "is paused; Extend gives it its full lifetime again, from now.")
+        extend = box.addButton("Extend", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Not Now", QMessageBox.ButtonRole.RejectRole)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        session_id = snapshot.id
+        box.buttonClicked.connect(lambda button: button is extend and self._sessions.request_extend(session_id))
+        self.lifetime_box = box
+        box.show()
+
+    @Slot(str)
+    def _on_session_panel_apply_requested(self, session_id: str) -> None:
+        self._tasks.start(self._apply_work(session_id), key=f"apply-{session_id}")
+
+    async def _apply_work(self, session_id: str) -> None:
+        """*Apply changes to my folder*, asking before overwriting files changed locally."""
+        try:
+            plan = await self._sessions.plan_apply(session_id)
+        except UserFacingError as exc:
+            self.messages.show_message(exc.message)
+            return
+        overwrite = False
+        if plan.conflicts:
+            names = sorted(plan.conflicts)
+            box = QMessageBox(QMessageBox.Icon.Warning, "Files changed in your folder",
+                              f"{len(names)} file{'s' if len(names) > 1 else ''} in {plan.folder} changed since the "
+                              "upload, and the session changed them too.", QMessageBox.StandardButton.Cancel, self)
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setInformativeText("\n".join(names[:15]) + ("\n…" if len(names) > 15 else ""))
+            overwrite_button = box.addButton("Overwrite Them", QMessageBox.ButtonRole.DestructiveRole)
+            keep_button = box.addButton("Keep Mine", QMessageBox.ButtonRole.AcceptRole)
+            self.apply_box = box
+            answered: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            box.finished.connect(lambda _r: answered.done() or answered.set_result(box.clickedButton()))
+            box.open()
+            try:
+                clicked = await answered
+            finally:
+                self.apply_box = None
+                box.deleteLater()
+            if clicked not in (overwrite_button, keep_button):
+                return
+            overwrite = clicked is overwrite_button
+        try:
+            written, deleted = await self._sessions.apply(plan, overwrite_conflicts=overwrite)
+        except UserFacingError as exc:
+            self.messages.show_message(exc.message)
+            return
+        kept = 0 if overwrite else len(plan.conflicts)
+        self.statusBar().showMessage(
+            f"Applied to {plan.folder}: {written} file{'s' if written != 1 else ''} written, {deleted} deleted"
+            + (f", {kept} of yours kept" if kept else ""), 15_000)
 
     @Slot(object)
     def _on_sessions_session_added(self, snapshot: SessionSnapshot) -> None:
@@ -546,7 +622,7 @@ class MainWindow(QMainWindow):
 
     # -- Qt overrides -----------------------------------------------------------------------
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window asks the app to quit; the app closes the window when it is done."""
         if self._closing_allowed:
             event.accept()

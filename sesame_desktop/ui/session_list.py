@@ -1,4 +1,5 @@
-"""The session list: each session's name, state, provider, sandbox id and time left."""
+"""The session list: each session's name, state (and how it ended), provider, sandbox id and
+time left. Removed sessions leave it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ STATE_COLORS = {
     SessionState.GETTING_PROJECT: "#c77c02",
     SessionState.RUNNING_TASK: "#1a73e8",
     SessionState.IDLE: "#188038",
+    SessionState.RECONNECTING: "#c77c02",
+    SessionState.PAUSED: "#5f6368",
+    SessionState.STOPPED: "#80868b",
+    SessionState.UNCONFIRMED: "#b3261e",
     SessionState.ENDING: "#80868b",
     SessionState.ENDED: "#80868b",
     SessionState.FAILED: "#b3261e",
@@ -44,7 +49,7 @@ _Index = QModelIndex | QPersistentModelIndex
 
 def describe(snapshot: SessionSnapshot) -> str:
     """The second line of a list entry."""
-    parts = [snapshot.state.label, snapshot.provider.label]
+    parts = [snapshot.title, snapshot.provider.label]
     if snapshot.sandbox_id:
         parts.append(snapshot.sandbox_id)
     if snapshot.state.open and snapshot.expires_at is not None:
@@ -64,6 +69,7 @@ class SessionListModel(QAbstractListModel):
         self._row_of = {s.id: i for i, s in enumerate(self._rows)}
         manager.session_added.connect(self._on_manager_session_added)
         manager.session_changed.connect(self._on_manager_session_changed)
+        manager.session_removed.connect(self._on_manager_session_removed)
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._on_clock_timeout)
@@ -92,6 +98,16 @@ class SessionListModel(QAbstractListModel):
         index = self.index(row)
         self.dataChanged.emit(index, index)
 
+    @Slot(str)
+    def _on_manager_session_removed(self, session_id: str) -> None:
+        row = self._row_of.get(session_id)
+        if row is None:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._rows[row]
+        self._row_of = {s.id: i for i, s in enumerate(self._rows)}
+        self.endRemoveRows()
+
     @Slot()
     def _on_clock_timeout(self) -> None:
         rows = [i for i, s in enumerate(self._rows) if s.expires_at is not None and s.state.open]
@@ -101,7 +117,7 @@ class SessionListModel(QAbstractListModel):
 
     # -- Qt overrides -----------------------------------------------------------------------
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:

@@ -1,14 +1,22 @@
-"""The selected session: its header (state, progress, End Session), console and input line."""
+"""The selected session: its header (state, progress, actions), console and input line.
+
+The header's actions follow the state: End Session while the sandbox may be alive (again
+when its end was not confirmed), Resume for a paused sandbox, Restart Here for a stopped
+local session, Retry for a failed one; the More menu renames, duplicates or removes a
+session and opens its saved work (Show in Folder, Apply Changes to My Folder).
+"""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QMenu,
     QLineEdit,
     QMessageBox,
     QProgressBar,
@@ -18,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sesame_desktop.core.errors import UserFacingError
+from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState
+from sesame_desktop.core.terminal import TerminalBuffer
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.ui.console import ConsoleView
 from sesame_desktop.ui.url_opener import SafeUrlOpener
@@ -32,9 +41,13 @@ class SessionPanel(QWidget):
 
     Signals:
         problem(UserMessage): something the user asked for could not be done.
+        session_started(str): Retry or Duplicate started a new session (its id).
+        apply_requested(str): the user asked to apply a session's saved work to their folder.
     """
 
     problem = Signal(object)
+    session_started = Signal(str)
+    apply_requested = Signal(str)
 
     def __init__(self, manager: SessionManager, opener: SafeUrlOpener | None = None,
                  parent: QWidget | None = None) -> None:
@@ -42,18 +55,26 @@ class SessionPanel(QWidget):
         self._manager = manager
         self._session_id: str | None = None
         self.end_confirmation: QMessageBox | None = None
+        self.remove_confirmation: QMessageBox | None = None
+        self.rename_dialog: QInputDialog | None = None
         self.error_box: QMessageBox | None = None
 
         self.title_label = QLabel()
         self.title_label.setObjectName("sessionTitle")
+        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
+        bold = self.title_label.font()
+        bold.setBold(True)
+        self.title_label.setFont(bold)
         self.state_label = QLabel()
         self.state_label.setObjectName("sessionState")
+        self.state_label.setTextFormat(Qt.TextFormat.PlainText)
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.hide()
         self.step_label = QLabel()
+        self.step_label.setTextFormat(Qt.TextFormat.PlainText)
         self.step_label.setStyleSheet("color: palette(mid);")
         self.error_button = QPushButton("Show Error…")
         self.error_button.clicked.connect(self._on_error_button_clicked)
@@ -62,6 +83,36 @@ class SessionPanel(QWidget):
         self.extend_button.clicked.connect(self._on_extend_button_clicked)
         self.end_button = QPushButton("End Session")
         self.end_button.clicked.connect(self._on_end_button_clicked)
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Wake the paused sandbox and continue where it stopped")
+        self.resume_button.clicked.connect(self._on_resume_button_clicked)
+        self.restart_button = QPushButton("Restart Here")
+        self.restart_button.setToolTip("Continue this local session in its workspace")
+        self.restart_button.clicked.connect(self._on_restart_button_clicked)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setToolTip("Start this session again with the same settings")
+        self.retry_button.clicked.connect(self._on_retry_button_clicked)
+        self.more_button = QToolButton()
+        self.more_button.setText("More")
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.more_button)
+        self.rename_action = QAction("Rename…", self)
+        self.rename_action.triggered.connect(self._on_rename_action_triggered)
+        self.duplicate_action = QAction("Duplicate", self)
+        self.duplicate_action.setToolTip("Start a new session with the same settings")
+        self.duplicate_action.triggered.connect(self._on_duplicate_action_triggered)
+        self.show_folder_action = QAction("Show Saved Work in Folder", self)
+        self.show_folder_action.triggered.connect(self._on_show_folder_action_triggered)
+        self.apply_action = QAction("Apply Changes to My Folder…", self)
+        self.apply_action.triggered.connect(self._on_apply_action_triggered)
+        self.remove_action = QAction("Remove Session…", self)
+        self.remove_action.setToolTip("Forget this ended session and its output")
+        self.remove_action.triggered.connect(self._on_remove_action_triggered)
+        for action in (self.rename_action, self.duplicate_action, self.show_folder_action, self.apply_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.remove_action)
+        self.more_button.setMenu(menu)
         header = QHBoxLayout()
         header.addWidget(self.title_label)
         header.addWidget(self.state_label)
@@ -69,7 +120,11 @@ class SessionPanel(QWidget):
         header.addWidget(self.step_label, 1)
         header.addWidget(self.error_button)
         header.addWidget(self.extend_button)
+        header.addWidget(self.resume_button)
+        header.addWidget(self.restart_button)
+        header.addWidget(self.retry_button)
         header.addWidget(self.end_button)
+        header.addWidget(self.more_button)
 
         self.console = ConsoleView(url_opener=opener)
 
@@ -98,6 +153,7 @@ class SessionPanel(QWidget):
         layout.addWidget(self.console, 1)
         layout.addLayout(inputs)
         manager.session_changed.connect(self._on_manager_session_changed)
+        manager.session_removed.connect(self._on_manager_session_removed)
         self._refresh(None)
 
     @property
@@ -119,13 +175,25 @@ class SessionPanel(QWidget):
     def _refresh(self, snapshot: SessionSnapshot | None) -> None:
         if snapshot is None:
             for widget in (self.end_button, self.error_button, self.input_edit, self.stop_button,
-                           self.background_button):
+                           self.background_button, self.more_button):
                 widget.setEnabled(False)
-            self.error_button.hide()
-            self.extend_button.hide()
+            for widget in (self.error_button, self.extend_button, self.resume_button, self.restart_button,
+                           self.retry_button):
+                widget.hide()
+            self.title_label.setText("")
+            self.state_label.setText("")
             return
-        self.title_label.setText(f"<b>{snapshot.name}</b>")
-        self.state_label.setText(snapshot.state.label)
+        self.title_label.setText(snapshot.name)
+        self.state_label.setText(snapshot.title)
+        state = snapshot.state
+        self.more_button.setEnabled(True)
+        self.resume_button.setVisible(state is SessionState.PAUSED)
+        self.restart_button.setVisible(state is SessionState.STOPPED)
+        self.retry_button.setVisible(state is SessionState.FAILED)
+        self.end_button.setText("End Again" if state is SessionState.UNCONFIRMED else "End Session")
+        self.remove_action.setEnabled(state.finished)
+        self.show_folder_action.setEnabled(bool(snapshot.work_dir))
+        self.apply_action.setEnabled(bool(snapshot.work_dir) and self._manager.can_apply(snapshot.id))
         self.busy_bar.setVisible(snapshot.state.busy or bool(snapshot.running and not snapshot.step))
         self.step_label.setText(snapshot.step or (f"running: {snapshot.running}" if snapshot.running else ""))
         self.end_button.setEnabled(snapshot.state.open and snapshot.state is not SessionState.ENDING)
@@ -148,6 +216,79 @@ class SessionPanel(QWidget):
     def _on_manager_session_changed(self, snapshot: SessionSnapshot) -> None:
         if snapshot.id == self._session_id:
             self._refresh(snapshot)
+
+    @Slot(str)
+    def _on_manager_session_removed(self, session_id: str) -> None:
+        if session_id == self._session_id:
+            self._session_id = None
+            self.console.set_buffer(TerminalBuffer(1))
+            self._refresh(None)
+
+    @Slot()
+    def _on_resume_button_clicked(self) -> None:
+        if self._session_id is not None:
+            self._manager.request_resume(self._session_id)
+
+    @Slot()
+    def _on_restart_button_clicked(self) -> None:
+        if self._session_id is not None:
+            self._manager.request_restart(self._session_id)
+
+    @Slot()
+    def _on_retry_button_clicked(self) -> None:
+        if self._session_id is not None:
+            self.session_started.emit(self._manager.retry_session(self._session_id).id)
+
+    @Slot()
+    def _on_duplicate_action_triggered(self) -> None:
+        if self._session_id is not None:
+            self.session_started.emit(self._manager.duplicate_session(self._session_id).id)
+
+    @Slot()
+    def _on_rename_action_triggered(self) -> None:
+        if self._session_id is None:
+            return
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Rename Session")
+        dialog.setLabelText("New name:")
+        dialog.setTextValue(self._manager.snapshot(self._session_id).name)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        session_id = self._session_id
+        dialog.textValueSelected.connect(lambda name: self._manager.rename_session(session_id, name))
+        self.rename_dialog = dialog
+        dialog.open()
+
+    @Slot()
+    def _on_remove_action_triggered(self) -> None:
+        if self._session_id is None:
+            return
+        snapshot = self._manager.snapshot(self._session_id)
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove Session",
+                          f"Remove the session \u201c{snapshot.name}\u201d from the list?",
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        box.setInformativeText("Its output is deleted." + (
+            f" Its saved work stays in {snapshot.work_dir}." if snapshot.work_dir else ""))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        session_id = self._session_id
+        box.buttonClicked.connect(lambda button: button is remove and self._manager.remove_session(session_id))
+        self.remove_confirmation = box
+        box.open()
+
+    @Slot()
+    def _on_show_folder_action_triggered(self) -> None:
+        if self._session_id is None:
+            return
+        folder = self._manager.snapshot(self._session_id).work_dir
+        if folder and not QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
+            self.problem.emit(UserMessage("Folder not opened", f"The saved work is in {folder}.",
+                                          "Open that folder in your file manager."))
+
+    @Slot()
+    def _on_apply_action_triggered(self) -> None:
+        if self._session_id is not None:
+            self.apply_requested.emit(self._session_id)
 
     @Slot()
     def _on_input_edit_return_pressed(self) -> None:

@@ -29,11 +29,20 @@ Running it:
 
 What the SDK sees:
 
-- Sandboxes: create (template, timeout, metadata, envVars), connect (never shortens the
-  lifetime), list (``state``/``metadata`` filters, ``limit``/``nextToken`` pagination with
-  ``x-next-token``), get info, set timeout, kill; a sandbox dies when its lifetime ends. Wrong
-  ``X-API-KEY`` → 401; unknown template → 404 ``template '<name>' not found``. Pause, resume,
-  snapshots and fork answer 400 (not emulated).
+- Sandboxes: create (template, timeout, metadata, envVars, lifecycle ``autoPause`` /
+  ``autoResume``), connect (resumes a paused sandbox; on a running one only ever extends the
+  end time), list (newest first unless ``order=asc``; ``state``, ``metadata``, ``template``,
+  ``startedAfter``/``startedBefore`` filters; ``limit``/``nextToken`` pagination with
+  ``x-next-token``), get info (with ``lifecycle``), set timeout, kill (running or paused); a
+  sandbox dies when its lifetime ends, or pauses with ``lifecycle={"on_timeout": "pause"}``.
+  Wrong ``X-API-KEY`` → 401; unknown template → 404 ``template '<name>' not found``.
+- Pause (:mod:`.freezer`): every process of the sandbox gets SIGSTOP, its clock stops, open
+  streams and preview connections are cut; it lists as ``paused``; envd calls and previews
+  get the proxy's 502 "not found" (``SandboxNotRunningException``) unless it has
+  ``auto_resume``, which resumes it on that request with at least five minutes; set timeout
+  answers 404; pause again 409 (the SDK's ``False``); ``connect()`` (or the older
+  ``/resume``) continues every process where it stopped. Snapshots and fork answer 400 (not
+  emulated).
 - Processes: ``bash -l -c`` commands with streaming output, stdin, ``Connect-Timeout-Ms`` as
   the process lifetime (process group killed, ``deadline_exceeded``), exit codes and signal
   deaths as envd reports them (``exitCode -1``, ``status "signal: killed"``), list,
@@ -54,7 +63,8 @@ Test hooks (methods of the fixture's :class:`~.pytest_plugin.E2BServer`; over HT
 
 ======================================  ===================================================
 ``kill_sandbox(id)``                    kill from outside, as from the E2B dashboard
-``expire_sandbox(id)``                  end its lifetime now
+``expire_sandbox(id)``                  end its lifetime now (killed, or paused by lifecycle)
+``sandbox_state(id)``                   ``running``, ``paused`` or ``killed``
 ``fail_next(n, status=503,              answer the next ``n`` control-plane calls with an
 should_retry=None, retry_after=None)``  error (``Should-Retry``/``Retry-After`` if given)
 ``delay_next(n, seconds, target)``      delay the next ``n`` answers (``"api"``/``"envd"``)

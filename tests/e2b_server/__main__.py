@@ -30,6 +30,13 @@ def main(argv: list[str] | None = None) -> None:
         default="auto",
         help="bubblewrap namespaces (auto: when they work here), or none",
     )
+    p.add_argument(
+        "--network",
+        choices=("auto", "private", "host"),
+        default="auto",
+        help="a network namespace per sandbox with outbound through slirp4netns (auto: when it "
+        "works here), or the host's network",
+    )
     p.add_argument("--state-dir", default=None, help="where sandbox folders live (default: a temp dir)")
     a = p.parse_args(argv)
     run(
@@ -39,6 +46,7 @@ def main(argv: list[str] | None = None) -> None:
             api_key=a.api_key,
             templates=tuple(t for t in a.templates.split(",") if t),
             isolation=a.isolation,
+            network=a.network,
             state_dir=a.state_dir,
         )
     )

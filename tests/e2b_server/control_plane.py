@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import json
 import logging
 import re
@@ -96,35 +97,56 @@ class ControlPlane:
                     raise ApiError(404, f"sandbox '{sandbox_id}' not found")
                 return 204, None, []
             if action == "/timeout" and method == "POST":
-                sbx = self.require(sandbox_id)
+                sbx = self.require_running(sandbox_id)
                 self.manager.set_timeout(sbx, _timeout(body.get("timeout"), None))
                 return 204, None, []
             if action == "/refreshes" and method == "POST":
-                sbx = self.require(sandbox_id)
+                sbx = self.require_running(sandbox_id)
                 duration = body.get("duration")
                 if duration:
                     self.manager.set_timeout(sbx, _timeout(duration, None))
                 return 204, None, []
             if action == "/connect" and method == "POST":
-                sbx = self.manager.get(sandbox_id)
-                if sbx is None:
-                    raise ApiError(404, f"sandbox '{sandbox_id}' not found")
-                if body.get("timeout") is not None:  # connecting never shortens the lifetime
-                    t = _timeout(body.get("timeout"), None)
-                    self.manager.set_timeout(sbx, max(t, _remaining(sbx)))
+                sbx = self.require(sandbox_id)
+                timeout = body.get("timeout")
+                if sbx.state == "paused":  # connecting resumes a paused sandbox
+                    self.manager.resume(sbx, _timeout(timeout, DEFAULT_TIMEOUT))
+                    return 201, self.created(sbx), []
+                if timeout is not None:  # never shortens nor moves the end: only extends
+                    self.manager.extend_to(sbx, _timeout(timeout, None))
                 return 200, self.created(sbx), []
+            if action == "/resume" and method == "POST":  # the older call connect replaced
+                sbx = self.require(sandbox_id)
+                if sbx.state != "paused":
+                    raise ApiError(409, f"Sandbox {sandbox_id} is already running")
+                self.manager.resume(sbx, _timeout(body.get("timeout"), DEFAULT_TIMEOUT))
+                return 201, self.created(sbx), []
+            if action == "/pause" and method == "POST":
+                sbx = self.require(sandbox_id)
+                if not self.manager.pause(sbx):
+                    raise ApiError(409, f"Sandbox {sandbox_id} is already paused")
+                return 204, None, []
             if action == "/metrics" and method == "GET":
                 self.require(sandbox_id)
                 return 200, [], []
-            if action in ("/pause", "/resume", "/snapshots", "/fork"):
+            if action in ("/snapshots", "/fork"):
                 self.require(sandbox_id)
                 raise ApiError(400, f"'{action[1:]}' is not supported by the local E2B server")
         raise ApiError(404, f"no route for {method} {path}")
 
     def require(self, sandbox_id: str) -> Sandbox:
+        """A running or paused sandbox, else 404."""
         sbx = self.manager.get(sandbox_id)
         if sbx is None:
             raise ApiError(404, f"sandbox '{sandbox_id}' not found")
+        return sbx
+
+    def require_running(self, sandbox_id: str) -> Sandbox:
+        """A running sandbox: a paused one accepts nothing but info, listing, connect/resume
+        and kill (404, as for a sandbox E2B cannot find among the running ones)."""
+        sbx = self.require(sandbox_id)
+        if sbx.state != "running":
+            raise ApiError(404, f"sandbox '{sandbox_id}' is paused: resume it with connect")
         return sbx
 
     async def create(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -138,9 +160,19 @@ class ControlPlane:
         env_vars = body.get("envVars") or {}
         if not isinstance(metadata, dict) or not isinstance(env_vars, dict):
             raise ApiError(400, "metadata and envVars must be objects")
+        auto_pause = body.get("autoPause", False)
+        auto_resume_cfg = body.get("autoResume") or {}
+        if not isinstance(auto_pause, bool) or not isinstance(auto_resume_cfg, dict):
+            raise ApiError(400, "autoPause must be a boolean and autoResume an object")
+        auto_resume = bool(auto_resume_cfg.get("enabled", False))
+        if auto_resume and not auto_pause:
+            raise ApiError(400, "autoResume can only be enabled when autoPause is true")
+        if auto_resume and body.get("autoPauseMemory") is False:
+            raise ApiError(400, "autoResume cannot be combined with a filesystem-only auto-pause")
         sbx = await self.manager.create(
             template, timeout, {str(k): str(v) for k, v in metadata.items()},
             {str(k): str(v) for k, v in env_vars.items()},
+            on_timeout="pause" if auto_pause else "kill", auto_resume=auto_resume,
         )  # fmt: skip
         return self.created(sbx)
 
@@ -167,49 +199,87 @@ class ControlPlane:
             "memoryMB": 512,
             "diskSizeMB": 1024,
             "envdVersion": ENVD_VERSION,
-            "state": "running",
+            "state": sbx.state,
             "metadata": dict(sbx.metadata),
         }
 
     def detail(self, sbx: Sandbox) -> dict[str, Any]:
-        return {**self.listed(sbx), "envdAccessToken": sbx.envd_access_token, "domain": self.domain}
+        out = {
+            **self.listed(sbx),
+            "envdAccessToken": sbx.envd_access_token,
+            "domain": self.domain,
+            "lifecycle": {"onTimeout": sbx.on_timeout, "autoResume": sbx.auto_resume},
+        }
+        if sbx.state == "paused":
+            out["pauseMode"] = "full"
+        return out
 
     def list(self, query: dict[str, list[str]], v2: bool) -> tuple[int, Any, list[tuple[bytes, bytes]]]:
-        sandboxes = sorted(self.manager.sandboxes.values(), key=_key)
-        sandboxes = [s for s in sandboxes if s.alive]
+        """E2B's listing: newest first unless ``order=asc``; filters ``state`` (running,
+        paused; both by default on v2, running only on the older v1 call), ``metadata``
+        (url-encoded ``k=v&...``), ``template`` (id or alias), ``startedAfter`` /
+        ``startedBefore`` (RFC 3339, inclusive); pages of ``limit`` (default and max 100)
+        with the next page's token in ``x-next-token`` (absent on the last page)."""
+        order = (query.get("order") or ["desc"])[0] or "desc"
+        if order not in ("asc", "desc"):
+            raise ApiError(400, f"invalid order '{order}': expected 'asc' or 'desc'")
+        desc = order == "desc"
+        sandboxes = sorted((s for s in self.manager.sandboxes.values() if s.alive), key=_key, reverse=desc)
         states = {s for v in query.get("state", []) for s in v.split(",") if s}
-        if states and "running" not in states:
-            sandboxes = []
+        unknown = states - {"running", "paused"}
+        if unknown:
+            raise ApiError(400, f"invalid state '{min(unknown)}': expected 'running' or 'paused'")
+        if not states:
+            states = {"running", "paused"} if v2 else {"running"}
+        sandboxes = [s for s in sandboxes if s.state in states]
         wanted: dict[str, str] = {}
         for raw in query.get("metadata", []):
             for k, v in parse_qsl(raw, keep_blank_values=True):
                 wanted[unquote(k)] = unquote(v)
         sandboxes = [s for s in sandboxes if all(s.metadata.get(k) == v for k, v in wanted.items())]
-        if (query.get("order") or [""])[0] == "desc":
-            sandboxes.reverse()
+        template = (query.get("template") or [""])[0]
+        if template:
+            sandboxes = [s for s in sandboxes if s.template_id == template]
+        after = _time_param(query, "startedAfter")
+        before = _time_param(query, "startedBefore")
+        if after is not None:
+            sandboxes = [s for s in sandboxes if s.started_at >= after]
+        if before is not None:
+            sandboxes = [s for s in sandboxes if s.started_at <= before]
         if not v2:
             return 200, [self.listed(s) for s in sandboxes], []
         try:
             limit = int((query.get("limit") or ["100"])[0])
         except ValueError as e:
             raise ApiError(400, "limit must be an integer") from e
-        limit = max(1, min(limit, 100))
+        if limit < 1 or limit > 100:
+            raise ApiError(400, "limit must be between 1 and 100")
         # The token is the sort key of the last item sent, so a page stays right when sandboxes
         # come and go between calls.
-        desc = (query.get("order") or [""])[0] == "desc"
         token = (query.get("nextToken") or [""])[0]
         if token:
             try:
-                after = tuple(base64.urlsafe_b64decode(token.encode()).decode().split("|", 1))
+                cursor = tuple(base64.urlsafe_b64decode(token.encode()).decode().split("|", 1))
             except Exception as e:
                 raise ApiError(400, "invalid nextToken") from e
-            sandboxes = [s for s in sandboxes if ((_key(s) < after) if desc else (_key(s) > after))]
+            sandboxes = [s for s in sandboxes if ((_key(s) < cursor) if desc else (_key(s) > cursor))]
         page = sandboxes[:limit]
         headers: list[tuple[bytes, bytes]] = []
         if len(sandboxes) > limit:
             nxt = base64.urlsafe_b64encode("|".join(_key(page[-1])).encode()).decode()
             headers.append((b"x-next-token", nxt.encode()))
         return 200, [self.listed(s) for s in page], headers
+
+
+def _time_param(query: dict[str, list[str]], name: str) -> dt.datetime | None:
+    raw = (query.get(name) or [""])[0]
+    if not raw:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(raw)
+    except ValueError as e:
+        raise ApiError(400, f"invalid {name} '{raw}': expected an RFC 3339 time") from e
+    return t if t.tzinfo is not None else t.replace(tzinfo=dt.UTC)
 
 
 def _key(sbx: Sandbox) -> tuple[str, str]:

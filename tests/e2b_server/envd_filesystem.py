@@ -12,6 +12,7 @@ import asyncio
 import grp
 import os
 import pwd
+import secrets
 import shutil
 import stat as st
 from collections.abc import AsyncIterator
@@ -112,6 +113,10 @@ def read_metadata(host: Path) -> dict[str, str]:
 
 
 def write_metadata(host: Path, metadata: dict[str, str]) -> None:
+    """Replace a file's user metadata with ``metadata`` (empty: remove what it had)."""
+    for name in os.listxattr(host):
+        if name.startswith(XATTR_PREFIX) and name[len(XATTR_PREFIX) :] not in metadata:
+            os.removexattr(host, name)
     for key, value in metadata.items():
         os.setxattr(host, XATTR_PREFIX + key, value.encode())
 
@@ -133,6 +138,8 @@ class FilesystemService:
 
     def __init__(self, streams: StreamControl) -> None:
         self.streams = streams
+        #: polling watchers: sandbox id -> watcher id -> (inotify watcher, events not yet fetched)
+        self._watchers: dict[str, dict[str, tuple[Watcher, list[pb.FilesystemEvent]]]] = {}
 
     @staticmethod
     def _resolve(ctx: RequestContext, path: str, write: bool = False) -> tuple[Sandbox, Path]:
@@ -283,20 +290,61 @@ class FilesystemService:
             watcher.close()
             self.streams.unregister(handle)
 
+    # -- polling watchers (the sync SDK's watch_dir) ------------------------------------
     async def create_watcher(
         self, request: pb.CreateWatcherRequest, ctx: RequestContext
     ) -> pb.CreateWatcherResponse:
-        raise ConnectError(Code.UNIMPLEMENTED, "polling watchers are not emulated; use WatchDir")
+        """Start watching like ``WatchDir``, but keep the events until they are fetched."""
+        sbx, host = self._resolve(ctx, request.path)
+        if not host.exists():
+            raise _not_found(request.path)
+        if not host.is_dir():
+            raise ConnectError(Code.INVALID_ARGUMENT, f"path '{request.path}' is not a directory")
+        watcher_id = secrets.token_hex(8)
+        pending: list[pb.FilesystemEvent] = []
+
+        def on_event(name: str, kind: str) -> None:
+            event = pb.FilesystemEvent(name=name, type=_EVENT_TYPES[kind])
+            if request.include_entry and kind not in ("remove", "rename"):
+                try:
+                    event.entry = entry_info(sbx, host / name)
+                except OSError:
+                    pass
+            pending.append(event)
+
+        watcher = Watcher(host, request.recursive, on_event)
+        watchers = self._watchers.setdefault(sbx.sandbox_id, {})
+        if not watchers:
+            sbx.on_kill.append(lambda: self._close_watchers(sbx.sandbox_id))
+        watchers[watcher_id] = (watcher, pending)
+        return pb.CreateWatcherResponse(watcher_id=watcher_id)
+
+    def _watcher(self, watcher_id: str) -> tuple[Watcher, list[pb.FilesystemEvent]]:
+        found = self._watchers.get(current_sandbox().sandbox_id, {}).get(watcher_id)
+        if found is None:
+            raise ConnectError(Code.NOT_FOUND, f"watcher with id {watcher_id} not found")
+        return found
 
     async def get_watcher_events(
         self, request: pb.GetWatcherEventsRequest, ctx: RequestContext
     ) -> pb.GetWatcherEventsResponse:
-        raise ConnectError(Code.UNIMPLEMENTED, "polling watchers are not emulated; use WatchDir")
+        watcher, pending = self._watcher(request.watcher_id)
+        watcher.drain()  # events the kernel has queued but the loop has not read yet
+        events = list(pending)
+        pending.clear()
+        return pb.GetWatcherEventsResponse(events=events)
 
     async def remove_watcher(
         self, request: pb.RemoveWatcherRequest, ctx: RequestContext
     ) -> pb.RemoveWatcherResponse:
-        raise ConnectError(Code.UNIMPLEMENTED, "polling watchers are not emulated; use WatchDir")
+        watcher, _ = self._watcher(request.watcher_id)
+        watcher.close()
+        del self._watchers[current_sandbox().sandbox_id][request.watcher_id]
+        return pb.RemoveWatcherResponse()
+
+    def _close_watchers(self, sandbox_id: str) -> None:
+        for watcher, _ in self._watchers.pop(sandbox_id, {}).values():
+            watcher.close()
 
 
 def make_filesystem_app(streams: StreamControl) -> FilesystemASGIApplication:

@@ -92,8 +92,8 @@ class EnvdRouter:
             await self.signed_files(scope, receive, send)
             return
         sandbox_id = sandbox_id or ""
-        sbx = self.manager.get(sandbox_id)
-        if sbx is None:
+        sbx = self.manager.get_running(sandbox_id)
+        if sbx is None:  # also a paused sandbox without auto-resume, as E2B's proxy answers
             await send_json(send, 502, not_found_body(sandbox_id))
             return
         token = header(scope, "x-access-token")
@@ -123,8 +123,8 @@ class EnvdRouter:
         if not signature:
             await send_json(send, 401, {"code": 401, "message": "missing signature"})
             return
-        if expiration and (not expiration.isdigit() or int(expiration) < time.time()):
-            await send_json(send, 401, {"code": 401, "message": "signature is expired"})
+        if expiration and not expiration.isdigit():
+            await send_json(send, 400, {"code": 400, "message": "invalid signature_expiration"})
             return
         for sbx in list(self.manager.sandboxes.values()):
             raw = f"{path}:{operation}:{user}:{sbx.envd_access_token}" + (
@@ -132,7 +132,15 @@ class EnvdRouter:
             )
             digest = base64.b64encode(hashlib.sha256(raw.encode()).digest()).rstrip(b"=").decode()
             if sbx.alive and hmac.compare_digest(f"v1_{digest}", signature):
-                await self.files(sbx, scope, receive, send)
+                # envd checks the signature first, then its expiry (a forger learns nothing)
+                if expiration and int(expiration) < time.time():
+                    await send_json(send, 401, {"code": 401, "message": "signature is already expired"})
+                    return
+                running = self.manager.get_running(sbx.sandbox_id)
+                if running is None:
+                    await send_json(send, 502, not_found_body(sbx.sandbox_id))
+                    return
+                await self.files(running, scope, receive, send)
                 return
         await send_json(send, 401, {"code": 401, "message": "invalid signature"})
 
@@ -217,12 +225,13 @@ class EnvdRouter:
                 await send_json(send, status, {"code": status, "message": str(e)})
                 return
             entry: dict[str, Any] = {"name": host.name, "type": "file", "path": sbx.sandbox_path(host)}
-            if metadata:
-                try:
-                    write_metadata(host, metadata)
-                except OSError as e:
+            try:  # a write replaces the file's metadata: without any, what it had is cleared
+                write_metadata(host, metadata)
+            except OSError as e:
+                if metadata:  # (without metadata on a filesystem without xattrs: nothing to clear)
                     await send_json(send, 500, {"code": 500, "message": f"cannot store metadata: {e}"})
                     return
+            if metadata:
                 entry["metadata"] = read_metadata(host)
             result.append(entry)
         await send_json(send, 200, result)

@@ -245,7 +245,7 @@ class ProcessService:
         sig = {pb.Signal.SIGKILL: signal.SIGKILL, pb.Signal.SIGTERM: signal.SIGTERM}.get(request.signal)
         if sig is None:
             raise ConnectError(Code.INVALID_ARGUMENT, f"invalid signal: {request.signal}")
-        proc.kill_group(sig)
+        await proc.kill_and_reap(sig)
         return pb.SendSignalResponse()
 
     async def close_stdin(self, request: pb.CloseStdinRequest, ctx: RequestContext) -> pb.CloseStdinResponse:

@@ -112,6 +112,11 @@ class Watcher:
         if mask & IN_MOVED_FROM:
             self.callback(rel, "rename")
 
+    def drain(self) -> None:
+        """Read the events queued right now (without waiting for the event loop)."""
+        if self.fd >= 0:
+            self._read()
+
     def close(self) -> None:
         if self.fd >= 0:
             self._loop.remove_reader(self.fd)

@@ -98,7 +98,9 @@ class ManagedProcess:
         self.sandbox = sandbox
         self.cmd, self.args, self.envs, self.tag = cmd, list(args), dict(envs), tag
         self.user = user
-        self.cwd = cwd or ("/root" if user == "root" else "/home/user")
+        home = "/root" if user == "root" else "/home/user"
+        # a relative cwd is resolved against the user's home, as a login shell's would be
+        self.cwd = os.path.normpath(os.path.join(home, cwd)) if cwd else home
         self.is_pty = pty_size is not None
         self.subscribers: set[asyncio.Queue[Item]] = set()
         self.end: EndInfo | None = None
@@ -106,6 +108,8 @@ class ManagedProcess:
         self.done = asyncio.Event()  # ... and its end was published
         self.deadline_hit = False
         self._deadline: asyncio.TimerHandle | None = None
+        self._deadline_hit_cb: Any = None
+        self._paused_left: float | None = None
         self._stdin_fd: int | None = None
         self._readers: dict[int, str] = {}
         self._eof = asyncio.Event()
@@ -269,15 +273,50 @@ class ManagedProcess:
                 self.deadline_hit = True
                 self.kill_group(signal.SIGKILL)
 
+        self._deadline_hit_cb = hit
         self._deadline = self._loop.call_later(max(0.0, seconds), hit)
 
-    def kill_group(self, sig: int) -> None:
+    def pause_deadline(self) -> None:
+        """The sandbox is paused: its processes' clocks stop with it."""
+        if self._deadline is not None and self._paused_left is None:
+            self._paused_left = max(0.0, self._deadline.when() - self._loop.time())
+            self._deadline.cancel()
+
+    def resume_deadline(self) -> None:
+        if self._paused_left is not None and self._deadline_hit_cb is not None and self.end is None:
+            self._deadline = self._loop.call_later(self._paused_left, self._deadline_hit_cb)
+        self._paused_left = None
+
+    def kill_group(self, sig: int) -> list[int]:
+        """Signal the command's process group and every process of its session (an
+        interactive shell, as in a PTY, moves itself and its jobs into groups of their own).
+        Returns the host pids signalled."""
         try:
             os.killpg(self.pgid, sig)
         except ProcessLookupError:
             pass
         except PermissionError:
             log.warning("no permission to signal process group %s", self.pgid)
+        pids = session_pids(self.pgid)
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except (ProcessLookupError, PermissionError):
+                pass
+        return pids
+
+    async def kill_and_reap(self, sig: int, timeout: float = 2.0) -> None:
+        """:meth:`kill_group`, then (SIGKILL) wait until those processes are reaped, so that
+        the process is gone, not a zombie, when the kill is answered (as envd answers after
+        its own wait)."""
+        pids = self.kill_group(sig)
+        if sig != signal.SIGKILL:
+            return
+        deadline = self._loop.time() + timeout
+        while self._loop.time() < deadline:
+            if not any(os.path.exists(f"/proc/{pid}") for pid in pids):
+                return
+            await asyncio.sleep(0.005)
 
     async def write_stdin(self, data: bytes) -> None:
         async with self._write_lock:
@@ -303,6 +342,23 @@ class ManagedProcess:
         if not self.is_pty or self._stdin_fd is None:
             raise ValueError("not a PTY process")
         _set_winsize(self._stdin_fd, rows, cols)
+
+
+def session_pids(sid: int) -> list[int]:
+    """Host pids of the processes whose session is ``sid`` (zombies included)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 3 and int(fields[3]) == sid:
+            found.append(int(name))
+    return found
 
 
 def _set_winsize(fd: int, rows: int, cols: int) -> None:

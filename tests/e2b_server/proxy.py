@@ -5,8 +5,9 @@ The server's ``domain`` is ``localhost:<proxy port>``, so ``sandbox.get_host(300
 loopback (Chromium does it itself; this machine's libc resolver does not, so non-browser
 clients connect to 127.0.0.1 and send the name in the ``Host`` header). The proxy reads the
 first request head, takes the port and sandbox id from ``Host``, connects to
-``127.0.0.1:<port>`` (sandboxes share the host network) and then relays bytes both ways, so
-keep-alive, streaming and WebSocket upgrades pass through unchanged. Plain ``http://`` only:
+``127.0.0.1:<port>`` in the sandbox's network namespace (through its agent, see
+:mod:`.network`; on the host's loopback when sandboxes share the host network) and relays
+bytes both ways, so keep-alive, streaming and WebSocket upgrades pass through unchanged. Plain ``http://`` only:
 there is no TLS on loopback.
 
 Answers when it cannot route, as E2B's proxy: 502 ``{"code": 502, "message": "The sandbox
@@ -34,6 +35,7 @@ class PreviewProxy:
     def __init__(self, manager: SandboxManager) -> None:
         self.manager = manager
         self.connections: set[asyncio.Task] = set()
+        self._by_sandbox: dict[asyncio.Task, str] = {}
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -46,6 +48,7 @@ class PreviewProxy:
         finally:
             if task is not None:
                 self.connections.discard(task)
+                self._by_sandbox.pop(task, None)
             writer.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -61,14 +64,21 @@ class PreviewProxy:
             await _answer(writer, 400, {"code": 400, "message": f"invalid host '{host}'"})
             return
         port, sandbox_id = int(m.group(1)), m.group(2).lower()
-        if self.manager.get(sandbox_id) is None:
+        if self.manager.get_running(sandbox_id) is None:  # a paused one: resumed if auto_resume
             await _answer(
                 writer, 502,
                 {"code": 502, "message": f"The sandbox {sandbox_id} was not found", "sandboxId": sandbox_id},
             )  # fmt: skip
             return
         try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
+            sbx = self.manager.get(sandbox_id)
+            if sbx is not None and sbx.net is not None:  # its own network namespace
+                sock = await asyncio.to_thread(sbx.net.open_port, port)
+                if sock is None:
+                    raise ConnectionRefusedError(port)
+                up_reader, up_writer = await asyncio.open_connection(sock=sock)
+            else:
+                up_reader, up_writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:
             await _answer(
                 writer, 502,
@@ -76,9 +86,18 @@ class PreviewProxy:
                  "sandboxId": sandbox_id, "port": port},
             )  # fmt: skip
             return
+        task = asyncio.current_task()
+        if task is not None:
+            self._by_sandbox[task] = sandbox_id
         up_writer.write(head)
         await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         up_writer.close()
+
+    def cut(self, sandbox_id: str) -> None:
+        """Close the open connections to a sandbox (it was paused: its network stops)."""
+        for task, sid in list(self._by_sandbox.items()):
+            if sid == sandbox_id:
+                task.cancel()
 
     async def close(self) -> None:
         for task in list(self.connections):

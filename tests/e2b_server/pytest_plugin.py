@@ -59,6 +59,10 @@ class E2BServer:
         self.proxy_port: int = info["proxy_port"]
         self.admin_url: str = info["admin_url"]
         self.isolation: str = info["isolation"]
+        self.network: str = info["network"]
+        #: the address a sandbox uses for the host's loopback: ``10.0.2.2`` with a private
+        #: network namespace per sandbox (slirp4netns), ``127.0.0.1`` on the host's network
+        self.host_alias: str = info["host_alias"]
         self.state_dir = Path(info["state_dir"])
 
     # -- how to reach it ---------------------------------------------------------------
@@ -100,8 +104,15 @@ class E2BServer:
         return self._call("POST", f"/sandboxes/{sandbox_id}/kill", {})["killed"]
 
     def expire_sandbox(self, sandbox_id: str) -> bool:
-        """End a sandbox's lifetime now (as when its timeout runs out)."""
-        return self._call("POST", f"/sandboxes/{sandbox_id}/expire", {})["killed"]
+        """End a running sandbox's lifetime now (as when its timeout runs out): it is killed,
+        or paused when it was created with ``lifecycle={"on_timeout": "pause"}``. False if it
+        was not running."""
+        return self._call("POST", f"/sandboxes/{sandbox_id}/expire", {})["ended"]
+
+    def sandbox_state(self, sandbox_id: str) -> str:
+        """``running``, ``paused``, or ``killed`` (killed, expired or never created)."""
+        s = self.sandboxes().get(sandbox_id)
+        return s["state"] if s and s["alive"] else "killed"
 
     def fail_next(
         self,
@@ -259,6 +270,13 @@ def e2b_server(e2b_server_session: E2BServer) -> Iterator[E2BServer]:
         server.reset()
     except (urllib.error.URLError, OSError):
         pass
+
+
+@pytest.fixture
+def e2b_host_alias(e2b_server_session: E2BServer) -> str:
+    """How a sandbox addresses the host's loopback (for a server a test runs on 127.0.0.1 and
+    a sandbox must reach: ``http://<alias>:<port>/``)."""
+    return e2b_server_session.host_alias
 
 
 @pytest.fixture

@@ -48,6 +48,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import freezer
+from .network import DNS, SandboxNetwork, slirp4netns_path
+from .sudo import SudoService, install_shim
+from .sudo import bwrap_args as sudo_bwrap_args
+
 if TYPE_CHECKING:
     from .processes import ManagedProcess
 
@@ -56,6 +61,8 @@ log = logging.getLogger("e2b_server.sandboxes")
 ENVD_VERSION = "0.6.4"
 SANDBOX_UID = 1000
 HOME = "/home/user"
+#: E2B: after an auto-resume a sandbox gets at least five minutes (or its own longer timeout)
+AUTO_RESUME_MIN_TIMEOUT = 300
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -88,10 +95,21 @@ class Sandbox:
     end_at: dt.datetime
     envd_access_token: str
     client_id: str = "local"
-    alive: bool = True
+    alive: bool = True  # running or paused (not killed, not expired)
     kill_reason: str = ""
+    #: "running" or "paused" (E2B's states; a killed sandbox is not listed at all)
+    state: str = "running"
+    #: lifecycle: what happens when the lifetime ends ("kill" or "pause"), and whether a
+    #: request to a paused sandbox resumes it
+    on_timeout: str = "kill"
+    auto_resume: bool = False
+    #: the timeout (seconds) the sandbox was created with (auto-resume reuses it)
+    timeout: int = 300
+    frozen_pids: list[int] = field(default_factory=list)
     init: subprocess.Popen | None = None
     ns: Namespaces | None = None  # how to enter the sandbox (bubblewrap mode)
+    net: SandboxNetwork | None = None  # its own network namespace (private network mode)
+    sudo: SudoService | None = None  # its passwordless sudo (bubblewrap mode)
     processes: dict[int, ManagedProcess] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
     on_kill: list[Callable[[], None]] = field(default_factory=list)
@@ -115,7 +133,12 @@ class Sandbox:
 
     def private_mounts(self) -> tuple[tuple[str, Path], ...]:
         """Sandbox folders backed by the sandbox's own host folders (the rest is the host's)."""
-        return (("/home", self.root / "home"), ("/tmp", self.root / "tmp"), ("/root", self.root / "root"))
+        return (
+            ("/home", self.root / "home"),
+            ("/tmp", self.root / "tmp"),
+            ("/root", self.root / "root"),
+            ("/run", self.root / "run"),
+        )
 
     def writable_path(self, path: str, user: str = "user") -> Path:
         """:meth:`host_path` for a change (write, mkdir, move, remove): only the sandbox's own
@@ -148,6 +171,8 @@ class Sandbox:
             "SHELL": "/bin/bash",
             "LANG": "C.UTF-8",
             "E2B_SANDBOX": "true",
+            # E2B's image lets pip install packages; Debian marks its Python externally managed
+            "PIP_BREAK_SYSTEM_PACKAGES": "1",
             "E2B_SANDBOX_ID": self.sandbox_id,
             "E2B_TEMPLATE_ID": self.template_id,
             **self.env_vars,
@@ -171,10 +196,18 @@ class Sandbox:
 class Isolation:
     """How sandbox processes are isolated: ``bwrap`` (namespaces) or ``none`` (fallback)."""
 
-    def __init__(self, mode: str = "auto") -> None:
+    def __init__(self, mode: str = "auto", network: str = "auto") -> None:
         self.requested = mode
         self.mode = "none"
         self.reason = ""
+        #: "private": each sandbox has its own network namespace (outbound via slirp4netns,
+        #: see :mod:`.network`); "host": sandboxes share the host's network
+        self.network_requested = network
+        self.network = "host"
+        self.network_reason = ""
+        self.slirp4netns = slirp4netns_path()
+        #: the sandbox-private ``sudo`` (see :mod:`.sudo`), written by :meth:`probe`
+        self.sudo_shim: Path | None = None
         self.bwrap = shutil.which("bwrap")
         self.nsenter = shutil.which("nsenter")
         #: root runs ``user`` commands as the real uid 1000; anyone else maps its own uid to
@@ -189,6 +222,7 @@ class Isolation:
         if not self.bwrap or not self.nsenter:
             self.mode, self.reason = "none", "bwrap or nsenter not installed"
             return
+        self.sudo_shim = install_shim(scratch)
         root = scratch / "probe"
         prepare_root(root)
         proc = ns = None
@@ -207,12 +241,48 @@ class Isolation:
                 if r.returncode != 0 or r.stdout.decode().strip() != want:
                     raise RuntimeError((r.stderr or r.stdout).decode(errors="replace").strip())
             self.mode, self.reason = "bwrap", "bubblewrap with user, mount and PID namespaces"
+            self._probe_network(scratch)
         except Exception as e:
             if self.requested == "bwrap":
                 raise
             self.mode = "none"
             self.reason = f"bubblewrap unusable here (no user namespaces?): {e}"
         finally:
+            if proc is not None:
+                proc.kill()
+                proc.wait()
+            if ns is not None:
+                ns.close()
+            shutil.rmtree(root, ignore_errors=True)
+
+    def _probe_network(self, scratch: Path) -> None:
+        """Decide the network mode: a private namespace per sandbox when slirp4netns can give
+        it outbound access here."""
+        if self.network_requested == "host":
+            self.network, self.network_reason = "host", "host network requested (--network host)"
+            return
+        if not self.slirp4netns:
+            if self.network_requested == "private":
+                raise RuntimeError("--network private needs slirp4netns (Debian package slirp4netns)")
+            self.network, self.network_reason = "host", "slirp4netns not installed: sandboxes share the host network"
+            return
+        self.network = "private"
+        root = scratch / "probe-net"
+        prepare_root(root)
+        proc = ns = net = None
+        try:
+            proc, ns = start_init(self, root)
+            net = SandboxNetwork(root, ns.netns_pid, ns.userns_fd, self.nsenter or "nsenter")
+            net.start_outbound(self.slirp4netns)
+            self.network_reason = "a network namespace per sandbox, outbound through slirp4netns"
+        except Exception as e:
+            if self.network_requested == "private":
+                raise
+            self.network = "host"
+            self.network_reason = f"private network unusable here: {e}"
+        finally:
+            if net is not None:
+                net.close()
             if proc is not None:
                 proc.kill()
                 proc.wait()
@@ -231,6 +301,7 @@ class Isolation:
             "--unshare-pid",
             "--unshare-ipc",
             "--unshare-uts",
+            *(["--unshare-net"] if self.network == "private" else []),
             "--hostname", "e2b",
             "--ro-bind", "/", "/",
             "--dev", "/dev",
@@ -241,11 +312,21 @@ class Isolation:
             "--bind", str(root / "root"), "/root",
             "--ro-bind", str(root / "etc" / "passwd"), "/etc/passwd",
             "--ro-bind", str(root / "etc" / "group"), "/etc/group",
+            *self._resolv_conf(root),
+            *(sudo_bwrap_args(root, self.sudo_shim) if self.sudo_shim is not None else []),
             "--die-with-parent",
             "--json-status-fd", str(status_fd),
             "--chdir", HOME,
             "--", "sleep", "infinity",
         ]  # fmt: skip
+
+    def _resolv_conf(self, root: Path) -> list[str]:
+        """With a private network, the sandbox's DNS is slirp4netns's forwarder."""
+        if self.network != "private" or not os.path.exists("/etc/resolv.conf"):
+            return []
+        conf = root / "etc" / "resolv.conf"
+        conf.write_text(f"nameserver {DNS}\n")
+        return ["--ro-bind", str(conf), "/etc/resolv.conf"]
 
     def exec_prefix(self, ns: Namespaces | None, user: str) -> list[str]:
         """argv prefix that runs a program inside the sandbox as ``user`` (the caller passes
@@ -254,6 +335,8 @@ class Isolation:
             return []
         assert self.nsenter
         argv = [self.nsenter, "-t", str(ns.pid), "-m", "-p", "-u", "-i"]
+        if self.network == "private":
+            argv.append("-n")
         if self.as_root:
             if user != "root":
                 argv += ["-S", str(SANDBOX_UID), "-G", str(SANDBOX_UID)]
@@ -302,6 +385,9 @@ class Namespaces:
     of the user namespace that owns them."""
 
     pid: int
+    #: host pid of the sandbox's ``sleep infinity`` (pid 2 inside): its namespace files can
+    #: be opened even where bwrap's own pid 1 is not dumpable
+    netns_pid: int = 0
     userns_fd: int | None = None
 
     @property
@@ -342,7 +428,7 @@ def start_init(iso_: Isolation, root: Path) -> tuple[subprocess.Popen, Namespace
     if proc.stderr:
         proc.stderr.close()
     ns = Namespaces(int(json.loads(line)["child-pid"]))
-    _wait_for_sandbox_ready(ns.pid)
+    ns.netns_pid = _wait_for_sandbox_ready(ns.pid)
     if not iso_.as_root:
         fd = os.open(f"/proc/{ns.pid}/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
         try:
@@ -352,7 +438,7 @@ def start_init(iso_: Isolation, root: Path) -> tuple[subprocess.Popen, Namespace
     return proc, ns
 
 
-def _wait_for_sandbox_ready(init_pid: int, timeout: float = 5.0) -> None:
+def _wait_for_sandbox_ready(init_pid: int, timeout: float = 5.0) -> int:
     """Wait until the sandbox's ``sleep infinity`` (pid 2 inside) has exec'd.
 
     bwrap reports its child's pid before that child has finished building the sandbox's
@@ -365,7 +451,7 @@ def _wait_for_sandbox_ready(init_pid: int, timeout: float = 5.0) -> None:
             kids = Path(f"/proc/{init_pid}/task/{init_pid}/children").read_text().split()
             if kids and Path(f"/proc/{kids[0]}/comm").read_text().strip() == "sleep":
                 os.close(os.open(f"/proc/{kids[0]}/ns/user", os.O_RDONLY | os.O_CLOEXEC))
-                return
+                return int(kids[0])
         except OSError:
             pass
         time.sleep(0.002)
@@ -381,13 +467,35 @@ class SandboxManager:
         self.templates = templates
         self.sandboxes: dict[str, Sandbox] = {}
         self.dead: dict[str, str] = {}  # id -> reason
+        #: called with a sandbox that was just paused (the server cuts its streams)
+        self.on_pause: list[Callable[[Sandbox], None]] = []
 
     def get(self, sandbox_id: str) -> Sandbox | None:
+        """A sandbox that is running or paused."""
         sbx = self.sandboxes.get(sandbox_id)
         return sbx if sbx is not None and sbx.alive else None
 
+    def get_running(self, sandbox_id: str, resume: bool = True) -> Sandbox | None:
+        """A running sandbox, as E2B's proxy routes requests: a paused one is resumed first
+        when it has ``auto_resume`` (and ``resume`` is set), else it is not found."""
+        sbx = self.get(sandbox_id)
+        if sbx is None:
+            return None
+        if sbx.state == "paused":
+            if not (resume and sbx.auto_resume):
+                return None
+            self.resume(sbx, max(AUTO_RESUME_MIN_TIMEOUT, sbx.timeout))
+            log.info("sandbox %s auto-resumed", sandbox_id)
+        return sbx
+
     async def create(
-        self, template: str, timeout: int, metadata: dict[str, str], env_vars: dict[str, str]
+        self,
+        template: str,
+        timeout: int,
+        metadata: dict[str, str],
+        env_vars: dict[str, str],
+        on_timeout: str = "kill",
+        auto_resume: bool = False,
     ) -> Sandbox:
         sandbox_id = new_sandbox_id()
         root = self.state_dir / "sandboxes" / sandbox_id
@@ -401,10 +509,25 @@ class SandboxManager:
             started_at=now,
             end_at=now + dt.timedelta(seconds=timeout),
             envd_access_token=secrets.token_urlsafe(24),
+            on_timeout=on_timeout,
+            auto_resume=auto_resume,
+            timeout=timeout,
         )
         await asyncio.to_thread(prepare_root, root)
         if self.isolation.mode == "bwrap":
             sbx.init, sbx.ns = await asyncio.to_thread(start_init, self.isolation, root)
+            if self.isolation.network == "private":
+                assert self.isolation.slirp4netns is not None and self.isolation.nsenter is not None
+                sbx.net = SandboxNetwork(root, sbx.ns.netns_pid, sbx.ns.userns_fd, self.isolation.nsenter)
+                try:
+                    await asyncio.to_thread(sbx.net.start_outbound, self.isolation.slirp4netns)
+                except Exception:
+                    sbx.init.kill()
+                    sbx.init.wait()
+                    sbx.ns.close()
+                    raise
+        if sbx.ns is not None:
+            sbx.sudo = SudoService(sbx, self.isolation)
         self.sandboxes[sandbox_id] = sbx
         self.schedule_expiry(sbx)
         log.info("sandbox %s created (template %s, timeout %ss)", sandbox_id, template, timeout)
@@ -414,11 +537,59 @@ class SandboxManager:
         if sbx.timer is not None:
             sbx.timer.cancel()
         delay = max(0.0, (sbx.end_at - utcnow()).total_seconds())
-        sbx.timer = asyncio.get_running_loop().call_later(delay, lambda: self.kill(sbx.sandbox_id, "expired"))
+        sbx.timer = asyncio.get_running_loop().call_later(delay, lambda: self._lifetime_ended(sbx))
+
+    def _lifetime_ended(self, sbx: Sandbox) -> None:
+        sbx.timer = None
+        if sbx.on_timeout == "pause" and sbx.alive and sbx.state == "running":
+            log.info("sandbox %s lifetime ended: pausing (lifecycle on_timeout=pause)", sbx.sandbox_id)
+            self.pause(sbx)
+        else:
+            self.kill(sbx.sandbox_id, "expired")
 
     def set_timeout(self, sbx: Sandbox, timeout: float) -> None:
         sbx.end_at = utcnow() + dt.timedelta(seconds=timeout)
         self.schedule_expiry(sbx)
+
+    def extend_to(self, sbx: Sandbox, timeout: float) -> None:
+        """``connect(timeout)`` on a running sandbox: the end moves only if it gets later."""
+        end = utcnow() + dt.timedelta(seconds=timeout)
+        if end > sbx.end_at:
+            sbx.end_at = end
+            self.schedule_expiry(sbx)
+
+    def pause(self, sbx: Sandbox) -> bool:
+        """Freeze every process of a running sandbox and stop its clock; its files stay.
+        Open streams and preview connections are cut (``on_pause`` listeners), as a VM
+        snapshot cuts them. False when it was already paused."""
+        if sbx.state == "paused":
+            return False
+        sbx.state = "paused"
+        if sbx.timer is not None:
+            sbx.timer.cancel()
+            sbx.timer = None
+        for proc in list(sbx.processes.values()):
+            proc.pause_deadline()
+        sbx.frozen_pids = freezer.freeze(sbx)
+        for cb in list(self.on_pause):
+            try:
+                cb(sbx)
+            except Exception:
+                log.exception("on_pause listener failed")
+        log.info("sandbox %s paused (%d processes frozen)", sbx.sandbox_id, len(sbx.frozen_pids))
+        return True
+
+    def resume(self, sbx: Sandbox, timeout: float) -> None:
+        """Continue a paused sandbox where it stopped, with a new lifetime of ``timeout``."""
+        if sbx.state != "paused":
+            return
+        freezer.thaw(sbx, sbx.frozen_pids)
+        sbx.frozen_pids = []
+        sbx.state = "running"
+        for proc in list(sbx.processes.values()):
+            proc.resume_deadline()
+        self.set_timeout(sbx, timeout)
+        log.info("sandbox %s resumed (timeout %ss)", sbx.sandbox_id, timeout)
 
     def kill(self, sandbox_id: str, reason: str = "killed") -> bool:
         """Kill a sandbox and everything running in it. False if it was not running."""
@@ -432,9 +603,15 @@ class SandboxManager:
             sbx.timer.cancel()
         for proc in list(sbx.processes.values()):
             proc.kill_group(signal.SIGKILL)
+        if sbx.state == "paused":  # SIGKILL ends stopped processes too; continue the rest
+            freezer.thaw(sbx, sbx.frozen_pids)
         if sbx.init is not None and sbx.init.poll() is None:
             sbx.init.kill()
             sbx.init.wait()
+        if sbx.sudo is not None:
+            sbx.sudo.close()
+        if sbx.net is not None:
+            sbx.net.close()
         if sbx.ns is not None:
             sbx.ns.close()
         for cb in list(sbx.on_kill):

@@ -32,6 +32,7 @@ from .envd_filesystem import make_filesystem_app
 from .envd_http import EnvdRouter, header, read_body, send_json
 from .envd_process import make_process_app
 from .faults import Faults
+from .network import GATEWAY
 from .proxy import PreviewProxy
 from .sandboxes import Isolation, SandboxManager, iso
 from .streams import StreamControl
@@ -50,6 +51,7 @@ class Options:
     api_key: str = "e2b_local_test_key"
     templates: tuple[str, ...] = DEFAULT_TEMPLATES
     isolation: str = "auto"
+    network: str = "auto"
     state_dir: str | None = None
     host: str = "127.0.0.1"
 
@@ -61,7 +63,7 @@ class Server:
         self.opts = opts
         self._own_state = opts.state_dir is None
         self.state_dir = Path(opts.state_dir or tempfile.mkdtemp(prefix="e2b-local-server-"))
-        self.isolation = Isolation(opts.isolation)
+        self.isolation = Isolation(opts.isolation, opts.network)
         self.isolation.probe(self.state_dir)
         self.faults = Faults()
         self.streams = StreamControl()
@@ -76,6 +78,12 @@ class Server:
             self.manager, make_process_app(self.isolation, self.streams), make_filesystem_app(self.streams)
         )
         self.proxy = PreviewProxy(self.manager)
+        self.manager.on_pause.append(self._on_manager_pause)
+
+    def _on_manager_pause(self, sbx: Any) -> None:
+        """A paused sandbox's connections end, as when E2B snapshots its VM."""
+        self.streams.drop_now(sbx.sandbox_id)
+        self.proxy.cut(sbx.sandbox_id)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -89,6 +97,10 @@ class Server:
             "proxy_port": self.proxy_port,
             "isolation": self.isolation.mode,
             "isolation_reason": self.isolation.reason,
+            "network": self.isolation.network,
+            "network_reason": self.isolation.network_reason,
+            # how a sandbox reaches a server the host runs on 127.0.0.1 (tests' git servers)
+            "host_alias": GATEWAY if self.isolation.network == "private" else "127.0.0.1",
             "state_dir": str(self.state_dir),
             "pid": os.getpid(),
         }
@@ -126,9 +138,23 @@ class Server:
         body = json.loads(raw) if raw else {}
         path, method = scope["path"], scope["method"]
         m = _ADMIN_SANDBOX.match(path)
-        if m and method == "POST":
-            reason = "killed" if m.group(2) == "kill" else "expired"
-            await send_json(send, 200, {"killed": self.manager.kill(m.group(1), reason)})
+        if m and method == "POST" and m.group(2) == "kill":
+            await send_json(send, 200, {"killed": self.manager.kill(m.group(1), "killed")})
+        elif m and method == "POST":  # expire: the lifetime ends now (killed or paused by lifecycle)
+            sbx = self.manager.get(m.group(1))
+            ended = sbx is not None and sbx.state == "running"
+            if ended:
+                self.manager.set_timeout(sbx, 0)
+                await asyncio.sleep(0)  # let the expiry timer run
+                for _ in range(100):
+                    if not sbx.alive or sbx.state == "paused":
+                        break
+                    await asyncio.sleep(0.005)
+            await send_json(
+                send, 200,
+                {"killed": ended and not sbx.alive, "ended": ended,
+                 "state": "killed" if sbx is None or not sbx.alive else sbx.state},
+            )  # fmt: skip
         elif path == "/_admin/info":
             await send_json(send, 200, self.info)
         elif path == "/_admin/sandboxes":
@@ -139,6 +165,8 @@ class Server:
                     "template": s.template_id,
                     "metadata": s.metadata,
                     "end_at": iso(s.end_at),
+                    "state": s.state,
+                    "lifecycle": {"on_timeout": s.on_timeout, "auto_resume": s.auto_resume},
                     "pids": sorted(s.processes),
                 }
                 for s in self.manager.sandboxes.values()
@@ -205,6 +233,7 @@ class Server:
             loop.add_signal_handler(sig, stop)
         proxy_server = await asyncio.start_server(self.proxy.handle, sock=self.proxy_sock)
         log.info("isolation: %s (%s)", self.isolation.mode, self.isolation.reason)
+        log.info("network: %s (%s)", self.isolation.network, self.isolation.network_reason)
         if self.isolation.mode != "bwrap":
             log.warning("isolation FALLBACK: sandboxes are NOT isolated: %s", self.isolation.reason)
         print(json.dumps(self.info), flush=True)

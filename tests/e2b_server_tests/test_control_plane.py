@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import httpx
 import pytest
 from e2b import AsyncSandbox, Sandbox, SandboxQuery, SandboxState
 from e2b.exceptions import (
@@ -162,11 +163,48 @@ def test_external_kill_looks_like_dashboard_kill(e2b_env, run_async) -> None:
 
 def test_pagination_survives_changes_between_pages_and_orders(e2b_server) -> None:
     made = [Sandbox.create(**e2b_server.sdk_opts).sandbox_id for _ in range(3)]
-    pager = Sandbox.list(limit=2, **e2b_server.sdk_opts)
+    pager = Sandbox.list(limit=2, **e2b_server.sdk_opts)  # newest first, as E2B lists
     first = [s.sandbox_id for s in pager.next_items()]
-    assert first == made[:2] and pager.has_next
+    assert first == [made[2], made[1]] and pager.has_next
     Sandbox.kill(first[0], **e2b_server.sdk_opts)
     second = [s.sandbox_id for s in pager.next_items()]
-    assert second == made[2:] and not pager.has_next
-    newest_first = [s.sandbox_id for s in Sandbox.list(order="desc", **e2b_server.sdk_opts).next_items()]
-    assert newest_first == [made[2], made[1]]
+    assert second == [made[0]] and not pager.has_next
+    oldest_first = [s.sandbox_id for s in Sandbox.list(order="asc", **e2b_server.sdk_opts).next_items()]
+    assert oldest_first == [made[0], made[1]]
+
+
+def test_list_newest_first_with_template_time_and_state_filters(e2b_server, run_async) -> None:
+    opts = e2b_server.sdk_opts
+    e2b_server.set_templates(["base", "desktop"])
+    first = Sandbox.create("base", **opts)
+    time.sleep(0.02)
+    middle = Sandbox.create("desktop", **opts)
+    time.sleep(0.02)
+    last = Sandbox.create("base", **opts)
+    last.pause()
+    started = {s.sandbox_id: s.started_at for s in Sandbox.list(**opts).next_items()}
+    ids = [s.sandbox_id for s in Sandbox.list(**opts).next_items()]
+    assert ids == [last.sandbox_id, middle.sandbox_id, first.sandbox_id]  # running and paused
+    base = Sandbox.list(query=SandboxQuery(template="base"), **opts).next_items()
+    assert [s.sandbox_id for s in base] == [last.sandbox_id, first.sandbox_id]
+    since = Sandbox.list(query=SandboxQuery(started_after=started[middle.sandbox_id]), **opts).next_items()
+    assert [s.sandbox_id for s in since] == [last.sandbox_id, middle.sandbox_id]
+
+    async def go():
+        pager = AsyncSandbox.list(query=SandboxQuery(state=[SandboxState.RUNNING]), limit=1, order="asc", **opts)
+        pages = []
+        while pager.has_next:
+            pages.append([s.sandbox_id for s in await pager.next_items()])
+        return pages
+
+    assert run_async(go()) == [[first.sandbox_id], [middle.sandbox_id]]
+    # startedBefore and the v1 listing (running only), which the SDK has no parameter for
+    before = started[middle.sandbox_id].isoformat()
+    with httpx.Client(base_url=e2b_server.api_url, headers={"X-API-KEY": e2b_server.api_key}) as client:
+        older = client.get("/v2/sandboxes", params={"startedBefore": before}).json()
+        v1 = client.get("/sandboxes").json()
+        bad = client.get("/v2/sandboxes", params={"limit": 0})
+        state = client.get("/v2/sandboxes", params={"state": "sleeping"})
+    assert [s["sandboxID"] for s in older] == [middle.sandbox_id, first.sandbox_id]
+    assert {s["sandboxID"] for s in v1} == {first.sandbox_id, middle.sandbox_id}
+    assert bad.status_code == 400 and state.status_code == 400

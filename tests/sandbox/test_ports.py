@@ -179,7 +179,9 @@ def test_e2b_sandbox_ports_through_the_sdk(e2b_env, run_async, qtbot, outside_li
         both = f"python3 -m http.server {ENVD_PORT} --bind 127.0.0.1 & python3 -m http.server {port}"
         handle = run_async(box.start(both, on_stdout=noop, on_stderr=noop))
         wait_for_ports(run_async, qtbot, box, {port})
-        qtbot.waitUntil(lambda: accepts(ENVD_PORT))
+        # (inside the sandbox: it may have a network namespace of its own)
+        probe = f"grep -qi ':{ENVD_PORT:04X} ' /proc/net/tcp"
+        qtbot.waitUntil(lambda: run_async(box.run(probe, on_stdout=noop, on_stderr=noop)).ok)
         seen = run_async(listening_ports(box))
         assert seen == {port}
         assert not seen & (server_ports | {outside_listener, ENVD_PORT})

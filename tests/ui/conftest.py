@@ -13,6 +13,7 @@ from sesame_desktop.core.paths import AppPaths
 from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.providers import Providers
 from sesame_desktop.services.secret_store import SecretStore
+from sesame_desktop.services.session_store import SessionStore
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import SettingsService
 from sesame_desktop.ui.main_window import MainWindow
@@ -27,13 +28,15 @@ def app_paths(tmp_path) -> AppPaths:
 def make_window(qtbot, run_async, app_paths) -> Callable[..., MainWindow]:
     """``make_window(environ={...}, config={...})``: a loaded main window, shown."""
 
-    def make(environ: dict[str, str] | None = None, config: dict | str | None = None) -> MainWindow:
+    def make(environ: dict[str, str] | None = None, config: dict | str | None = None,
+             store: bool = False) -> MainWindow:
         if config is not None:
             app_paths.config_dir.mkdir(parents=True, exist_ok=True)
             text = config if isinstance(config, str) else json.dumps(config, indent=2)
             app_paths.config_file.write_text(text)
         settings = SettingsService(app_paths, SecretStore(), environ=environ or {})
-        manager = SessionManager(Providers(settings, app_paths.data_dir / "workspaces"), lambda: settings.config)
+        manager = SessionManager(Providers(settings, app_paths.data_dir / "workspaces"), lambda: settings.config,
+                                 store=SessionStore(app_paths.data_dir) if store else None)
         window = MainWindow(settings, manager, ports=PortService(manager), log_dir=app_paths.log_dir)
         window.allow_close()
 

@@ -67,12 +67,13 @@ def first_user_text(request: dict) -> str:
     return "\n".join(block.get("text", "") for block in content if isinstance(block, dict))
 
 
-def run_claude_code(window, qtbot, *, provider: str, url: str, cache, server) -> str:
+def run_claude_code(window, qtbot, *, provider: str, url: str, cache, server, host: str = "127.0.0.1") -> str:
+    """``host``: how the sandbox reaches this computer's loopback (the model server's address)."""
     server.script = SCRIPT
     session_id = start_agent_session(
         window, qtbot, provider=provider, url=url, agent="claude-code", prompt=PROMPT,
         setup=cache.copy_command(),
-        env="\n".join(f"{k}={v}" for k, v in (("ANTHROPIC_BASE_URL", server.url),
+        env="\n".join(f"{k}={v}" for k, v in (("ANTHROPIC_BASE_URL", server.url.replace("127.0.0.1", host)),
                                               ("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1"),
                                               *cache.offline_env())))
     qtbot.waitUntil(lambda: state_of(window, session_id) in (SessionState.IDLE, SessionState.FAILED),
@@ -120,7 +121,7 @@ def check_changes_tab(window, qtbot) -> None:
     assert "deleted file mode" in view.diff_text()
 
 
-def check_push(window, qtbot, server, url_catcher) -> str:
+def check_push(window, qtbot, server, url_catcher, host: str = "127.0.0.1") -> str:
     """Commit and Push with clicks: refused without the token, delivered with it; then the PR page."""
     view = window.changes_view
     assert view.push_button.isEnabled()
@@ -144,7 +145,8 @@ def check_push(window, qtbot, server, url_catcher) -> str:
     assert "+hello from the agent" in shown and "written by the agent" in shown
     assert dialog.pr_button.isEnabled()
     dialog.pr_button.click()
-    assert url_catcher.urls == [f"{server.url}/demo/compare/main...{branch.replace('/', '%2F')}?expand=1"]
+    web = server.url.replace("127.0.0.1", host)
+    assert url_catcher.urls == [f"{web}/demo/compare/main...{branch.replace('/', '%2F')}?expand=1"]
     assert not any(server.token in path for path in server.paths)
     assert server.token not in dialog.output.toPlainText()
     dialog.reject()
@@ -193,18 +195,18 @@ def test_claude_code_on_the_local_provider(real_keyring, make_window, qtbot, tok
                           caplog.text, provider="Local")
 
 
-def test_claude_code_on_e2b(real_keyring, e2b_env, make_window, qtbot, token_git_server, claude_code_cache,
-                            model_server, app_paths, caplog, url_catcher):
+def test_claude_code_on_e2b(real_keyring, e2b_env, e2b_host_alias, make_window, qtbot, token_git_server,
+                            claude_code_cache, model_server, app_paths, caplog, url_catcher):
     caplog.set_level(logging.DEBUG)
     key = f"sk-ant-sentinel-{uuid.uuid4().hex}"
     window = make_window()
     set_key_in_settings(window, qtbot, e2b_env.api_key)
     save_agent_key(window, qtbot, "claude-code", key)
-    run_claude_code(window, qtbot, provider="E2B", url=token_git_server.repo_url("demo.git"),
-                    cache=claude_code_cache, server=model_server)
+    run_claude_code(window, qtbot, provider="E2B", url=token_git_server.repo_url("demo.git").replace(
+        "127.0.0.1", e2b_host_alias), cache=claude_code_cache, server=model_server, host=e2b_host_alias)
     check_agent_run(window, model_server, key)
     check_changes_tab(window, qtbot)
-    check_push(window, qtbot, token_git_server, url_catcher)
+    check_push(window, qtbot, token_git_server, url_catcher, host=e2b_host_alias)
     for secret in (key, token_git_server.token):
         check_secret_kept(window, qtbot, secret, [app_paths.config_dir, app_paths.data_dir, app_paths.log_dir],
                           caplog.text, provider="E2B")

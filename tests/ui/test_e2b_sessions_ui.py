@@ -132,14 +132,25 @@ def test_sandbox_killed_outside_and_two_sessions(real_keyring, e2b_env, make_win
     assert state_of(window, healthy) is SessionState.IDLE
 
 
-def test_lifetime_reached(real_keyring, e2b_env, make_window, qtbot):
-    window = make_window(environ={"E2B_SANDBOX_TIMEOUT": "3000"})
+def test_lifetime_reached_pauses_and_resume_continues(real_keyring, e2b_env, make_window, qtbot):
+    window = make_window(environ={"E2B_SANDBOX_TIMEOUT": "5000"})
     set_key_in_settings(window, qtbot, e2b_env.api_key)
-    session_id = start_e2b_session(window, qtbot, empty=True)
-    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=60_000)
-    title, explanation = failed_error(window, qtbot, session_id)
-    assert title == "Sandbox lifetime reached"
-    assert "E2B_SANDBOX_TIMEOUT" in explanation
+    session_id = start_e2b_session(window, qtbot, empty=True, task="echo kept > kept.txt; sleep 600")
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.PAUSED, timeout=60_000)
+    sandbox_id = window._sessions.snapshot(session_id).sandbox_id
+    assert e2b_env.sandbox_state(sandbox_id) == "paused"
+    window.select_session(session_id)
+    panel = window.session_panel
+    assert panel.state_label.text() == "Paused \u2014 lifetime reached"
+    assert "Paused \u2014 lifetime reached" in window.session_model.data(window.session_model.index(0))
+    assert panel.resume_button.isVisible() and not panel.input_edit.isEnabled()
+    assert console_text(window).count("paused") == 1  # one message, not two
+    panel.resume_button.click()
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.RUNNING_TASK, timeout=30_000)
+    assert window._sessions.snapshot(session_id).running == "echo kept > kept.txt; sleep 600"
+    assert e2b_env.sandbox_state(sandbox_id) == "running"
+    assert (e2b_env.host_root(sandbox_id) / "project" / "kept.txt").read_text() == "kept\n"
+    assert not panel.resume_button.isVisible()
 
 
 def test_lifetime_warning_and_extend(real_keyring, e2b_env, make_window, qtbot):
@@ -155,7 +166,9 @@ def test_lifetime_warning_and_extend(real_keyring, e2b_env, make_window, qtbot):
     expires_before = window._sessions.snapshot(session_id).expires_at
     qtbot.wait(1100)  # so that "4 min from now" is a later moment than the first one
     assert window.session_panel.extend_button.isVisible()
-    window.session_panel.extend_button.click()
+    box = window.lifetime_box
+    assert box.isVisible() and not box.isModal()
+    next(b for b in box.buttons() if b.text() == "Extend").click()
     qtbot.waitUntil(lambda: "Lifetime extended" in console_text(window), timeout=20_000)
     assert e2b_env.sandboxes()[sandbox_id]["end_at"] > before
     assert window._sessions.snapshot(session_id).expires_at > expires_before

@@ -47,3 +47,27 @@ def test_no_key_means_no_question(make_window, qtbot, tmp_path, run_async):
     qtbot.waitUntil(lambda: not leftovers._tasks.tasks)
     assert found == [] and window.leftovers_box is None
     run_async(leftovers.aclose())
+
+
+def test_a_leftover_sandbox_can_be_adopted_with_its_running_command(real_keyring, e2b_env, make_window, qtbot,
+                                                                    tmp_path, run_async):
+    earlier = Sandbox.create(metadata={"app": "sesame-desktop", "session": "gone", "name": "night shift"},
+                             **e2b_env.sdk_opts)
+    earlier.commands.run('i=0; while true; do i=$((i+1)); echo "adopt-$i"; sleep 0.2; done', background=True)
+    window = make_window()
+    set_key_in_settings(window, qtbot, e2b_env.api_key)
+    leftovers = LeftoverSandboxes(Providers(window._settings, tmp_path / "ws"), window._sessions)
+    leftovers.found.connect(lambda found: window.offer_to_end_leftovers(found, leftovers.end, leftovers.adopt))
+    with qtbot.waitSignal(leftovers.found, timeout=30_000):
+        leftovers.check()
+    with qtbot.waitSignal(leftovers.adopted, timeout=10_000) as adopted:
+        next(b for b in window.leftovers_box.buttons() if b.text() == "Adopt as Sessions").click()
+    (session_id,) = adopted.args[0]
+    manager = window._sessions
+    qtbot.waitUntil(lambda: manager.snapshot(session_id).background == 1, timeout=30_000)
+    snap = manager.snapshot(session_id)
+    assert snap.name == "night shift" and snap.sandbox_id == earlier.sandbox_id
+    assert snap.state is SessionState.IDLE
+    qtbot.waitUntil(lambda: "adopt-" in manager.buffer(session_id).plain_text(), timeout=20_000)
+    assert e2b_env.is_alive(earlier.sandbox_id)
+    run_async(leftovers.aclose())

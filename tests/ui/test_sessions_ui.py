@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from sesame_desktop.core.sessions import SessionState
+from sesame_desktop.services.session_lifecycle import QuitChoice
 
 
 def start_session(window, qtbot, *, url: str = "", task: str = "", folder: str = "", empty: bool = False):
@@ -154,19 +155,20 @@ def test_name_is_suggested_from_the_project(make_window, qtbot):
 
 def test_quit_with_open_sessions_asks_first(make_window, qtbot, run_async):
     window = make_window()
-    assert run_async(window.confirm_quit()) is True  # nothing open: no question
+    assert run_async(window.confirm_quit()) is QuitChoice.END_ALL  # nothing open: no question
     session_id = start_session(window, qtbot, empty=True, task="sleep 702")
     qtbot.waitUntil(lambda: window._sessions.snapshot(session_id).running == "sleep 702", timeout=30_000)
 
-    def answer(button_text: str) -> bool:
+    def answer(button_text: str) -> QuitChoice | None:
         task = asyncio.ensure_future(window.confirm_quit())
         qtbot.waitUntil(lambda: window.quit_confirmation is not None and window.quit_confirmation.isVisible())
         box = window.quit_confirmation
-        assert box.text() == "End 1 running session and quit?"
+        assert box.text() == "1 session is still open."
+        assert "Pause All and Quit" not in [b.text() for b in box.buttons()]  # a local session cannot pause
         next(b for b in box.buttons() if b.text().replace("&", "") == button_text).click()
         qtbot.waitUntil(task.done)
         return task.result()
 
-    assert answer("Cancel") is False
+    assert answer("Cancel") is None
     assert state_of(window, session_id) is SessionState.RUNNING_TASK
-    assert answer("End Sessions and Quit") is True
+    assert answer("End All and Quit") is QuitChoice.END_ALL
