@@ -100,6 +100,18 @@ class SessionSteps:
                 "Its output is in the console. Use a template that has the agent, or check the sandbox's "
                 "network.", details=output[-OUTPUT_TAIL:]))
 
+    async def save_work_now(self: SessionManager, session_id: str) -> None:
+        """Save the session's work on this computer now (the Changes tab's *Save Work*).
+
+        Raises:
+            UserFacingError: the work could not be saved, or this app keeps no session records.
+        """
+        session = self._sessions[session_id]
+        if getattr(self, "_store", None) is None or session.sandbox is None or not session.snapshot.state.open:
+            raise UserFacingError(UserMessage("Work not saved", "This session's work cannot be saved now.",
+                                              "It is saved when the session ends."))
+        await self.save_work(session)
+
     @staticmethod
     def _meta(session: Any, text: str) -> None:
         """A note in the console (the output API differs between versions of the manager)."""

@@ -43,10 +43,14 @@ class ChangesView(QWidget):
     Signals:
         diff_shown(str): the diff (or note) of a file is on screen (its path).
         push_requested(str): the user wants to commit and push the session's changes (its id).
+        save_requested(str): the user wants the work saved on this computer now (its id).
+        apply_requested(str): the user wants the changes applied to the uploaded folder (its id).
     """
 
     diff_shown = Signal(str)
     push_requested = Signal(str)
+    save_requested = Signal(str)
+    apply_requested = Signal(str)
 
     def __init__(self, service: ChangeService, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +77,16 @@ class ChangesView(QWidget):
         self.push_button.setToolTip("Commit the changes to a new branch and push it to the project's repository")
         self.push_button.setEnabled(False)
         self.push_button.clicked.connect(self._on_push_button_clicked)
+        self.save_button = QPushButton("Save Work")
+        self.save_button.setToolTip("Save a bundle, a patch and the changed files on this computer now")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self._on_save_button_clicked)
+        self.apply_button = QPushButton("Apply to My Folder\u2026")
+        self.apply_button.setToolTip("Copy the changes into the folder the project was uploaded from")
+        self.apply_button.setEnabled(False)
+        self.apply_button.clicked.connect(self._on_apply_button_clicked)
+        self.actions.addWidget(self.save_button)
+        self.actions.addWidget(self.apply_button)
         self.actions.addStretch(1)
         self.actions.addWidget(self.push_button)
         top = QHBoxLayout()
@@ -181,6 +195,16 @@ class ChangesView(QWidget):
     def _on_push_button_clicked(self) -> None:
         if self._session_id is not None:
             self.push_requested.emit(self._session_id)
+
+    @Slot()
+    def _on_save_button_clicked(self) -> None:
+        if self._session_id is not None:
+            self.save_requested.emit(self._session_id)
+
+    @Slot()
+    def _on_apply_button_clicked(self) -> None:
+        if self._session_id is not None:
+            self.apply_requested.emit(self._session_id)
 
     @Slot()
     def _on_refresh_button_clicked(self) -> None:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
 from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
+from sesame_desktop.core.sessions import FolderProject, SessionRequest, SessionSnapshot
 from sesame_desktop.services.agent_env import SessionEnvironment
 from sesame_desktop.services.changes import ChangeService
 from sesame_desktop.services.choice_store import ChoiceStore
@@ -284,6 +284,8 @@ class MainWindow(QMainWindow):
         side.addTab(self.transcript_pane, "Transcript")
         self.changes_view = ChangesView(self._changes)
         self.changes_view.push_requested.connect(self._on_changes_view_push_requested)
+        self.changes_view.save_requested.connect(self._on_changes_view_save_requested)
+        self.changes_view.apply_requested.connect(self._on_changes_view_apply_requested)
         self.changes_pane = HintedView("What the selected session changed, against where it started.",
                                        self.changes_view)
         side.addTab(self.changes_pane, "Changes")
@@ -561,6 +563,26 @@ class MainWindow(QMainWindow):
         if self._transcripts.has_transcript(snapshot.id):
             self.side_tabs.setCurrentWidget(self.transcript_pane)
 
+    async def _save_work(self, session_id: str, *, then_apply: bool = False) -> None:
+        try:
+            await self._sessions.save_work_now(session_id)
+        except UserFacingError as exc:
+            self.messages.show_message(exc.message)
+            return
+        if then_apply:
+            await self._apply_work(session_id)
+        else:
+            self.statusBar().showMessage(f"Work saved in {self._sessions.snapshot(session_id).work_dir}", 10_000)
+
+    @Slot(str)
+    def _on_changes_view_save_requested(self, session_id: str) -> None:
+        self._tasks.start(self._save_work(session_id), key=f"save-{session_id}")
+
+    @Slot(str)
+    def _on_changes_view_apply_requested(self, session_id: str) -> None:
+        """Apply the session's current changes: saved first, then applied as *Apply* does."""
+        self._tasks.start(self._save_work(session_id, then_apply=True), key=f"apply-{session_id}")
+
     @Slot(str)
     def _on_changes_view_push_requested(self, session_id: str) -> None:
         request = self._sessions.request(session_id)
@@ -585,6 +607,10 @@ class MainWindow(QMainWindow):
             self.transcript_pane.set_empty(not self.transcript_view.show_session(session_id))
             self.changes_view.show_session(session_id)
             self.changes_view.push_button.setEnabled(self._push.remote(session_id) is not None)
+            keeps = self._sessions.store is not None
+            self.changes_view.save_button.setEnabled(keeps)
+            self.changes_view.apply_button.setEnabled(
+                keeps and isinstance(self._sessions.request(session_id).project, FolderProject))
             self.changes_pane.set_empty(False)
 
     @Slot(str)

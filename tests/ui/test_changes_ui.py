@@ -26,3 +26,21 @@ def test_changes_follow_the_files(make_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: view.file_paths() == ["index.html", "later.txt"], timeout=20_000)
     assert view.summary.text() == "2 files changed, +2 \u22120"
     assert not (folder / "later.txt").exists()
+
+
+def test_apply_and_save_from_the_changes_tab(make_window, qtbot, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "a.txt").write_text("original\n")
+    window = make_window(store=True)
+    session_id = start_session(window, qtbot, folder=str(folder), task="echo from-the-session > a.txt; echo n > n.txt")
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=30_000)
+    view = window.changes_view
+    qtbot.waitUntil(lambda: view.file_paths() == ["a.txt", "n.txt"], timeout=20_000)
+    assert view.apply_button.isEnabled() and view.save_button.isEnabled() and not view.push_button.isEnabled()
+    view.apply_button.click()
+    qtbot.waitUntil(lambda: "Applied to" in window.statusBar().currentMessage(), timeout=30_000)
+    assert (folder / "a.txt").read_text() == "from-the-session\n" and (folder / "n.txt").read_text() == "n\n"
+    assert state_of(window, session_id) is SessionState.IDLE  # applying keeps the session going
+    view.save_button.click()
+    qtbot.waitUntil(lambda: "Work saved in" in window.statusBar().currentMessage(), timeout=30_000)
