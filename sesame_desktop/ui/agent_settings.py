@@ -7,13 +7,16 @@ typed into it replaces the stored one on Save. Everything goes through
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -25,11 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from sesame_desktop.core.agents import PRESETS, AgentPreset
+from sesame_desktop.core.costs import CostRates, load_rates, save_rates
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.secret import Secret
 from sesame_desktop.services.agent_env import agent_key_name, session_secret_name
 from sesame_desktop.services.secret_store import SecretStore
 from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.ui.session_usage import UsageRates
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +94,9 @@ class AgentSettingsDialog(QDialog):
     saved = Signal()
     loaded = Signal()
 
-    def __init__(self, secrets: SecretStore, parent: QWidget | None = None) -> None:
+    def __init__(self, secrets: SecretStore, parent: QWidget | None = None, *, config_dir: Path | None = None) -> None:
         super().__init__(parent)
+        self._config_dir = config_dir
         self.setWindowTitle("Agents")
         self.setObjectName("agentSettingsDialog")
         self.setMinimumWidth(560)
@@ -120,6 +126,26 @@ class AgentSettingsDialog(QDialog):
         secret_form.addRow("Name:", self.secret_name_edit)
         secret_form.addRow("Value:", self.secret_value_edit)
 
+        costs = QGroupBox("E2B cost estimate")
+        cost_form = QFormLayout(costs)
+        cost_form.addRow(_plain_label("E2B bills every second a sandbox runs, for the CPU and memory its "
+                                      "template allocates. Defaults: E2B's published prices and default sandbox."))
+        self.rate_spins: dict[str, QDoubleSpinBox] = {}
+        rates = UsageRates.current
+        for name, label, decimals, suffix in (("vcpu_per_s", "Per vCPU-second:", 8, " $"),
+                                              ("gib_per_s", "Per GiB-second:", 8, " $"),
+                                              ("vcpus", "vCPUs per sandbox:", 1, ""),
+                                              ("memory_gib", "Memory per sandbox:", 2, " GiB")):
+            spin = QDoubleSpinBox()
+            spin.setObjectName(f"rate-{name}")
+            spin.setDecimals(decimals)
+            spin.setRange(0, 1000)
+            spin.setSingleStep(10 ** -decimals if decimals > 2 else 0.5)
+            spin.setSuffix(suffix)
+            spin.setValue(getattr(rates, name))
+            self.rate_spins[name] = spin
+            cost_form.addRow(label, spin)
+
         self.status_label = _plain_label()
         self.status_label.setObjectName("agentSettingsStatus")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -129,6 +155,7 @@ class AgentSettingsDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(keys)
         layout.addWidget(secrets_box)
+        layout.addWidget(costs)
         layout.addWidget(self.status_label)
         layout.addWidget(self.buttons)
         self._tasks.start(self._load(), key="load")
@@ -137,7 +164,14 @@ class AgentSettingsDialog(QDialog):
     def loading(self) -> bool:
         return self._tasks.running("load")
 
+    def rates(self) -> CostRates:
+        return CostRates(**{name: spin.value() for name, spin in self.rate_spins.items()})
+
     async def _load(self) -> None:
+        if self._config_dir is not None:
+            rates = await asyncio.get_running_loop().run_in_executor(None, load_rates, self._config_dir)
+            for name, spin in self.rate_spins.items():
+                spin.setValue(getattr(rates, name))
         try:
             for agent_id, row in self.rows.items():
                 try:
@@ -162,6 +196,13 @@ class AgentSettingsDialog(QDialog):
             name, value = self.secret_name_edit.text().strip(), self.secret_value_edit.text()
             if name or value:
                 await self._secrets.set_secret(session_secret_name(name), Secret(value))
+            rates = self.rates()
+            if self._config_dir is not None:
+                await asyncio.get_running_loop().run_in_executor(None, save_rates, self._config_dir, rates)
+            UsageRates.set(rates)
+        except OSError as exc:
+            self.status_label.setText(f"The cost rates could not be saved: {exc.strerror or exc}.")
+            return
         except UserFacingError as exc:
             self.status_label.setText(f"{exc.message.title}: {exc.message.text()}")
             return
@@ -198,9 +239,10 @@ class AgentSettingsDialog(QDialog):
         super().done(result)
 
 
-def open_agent_settings(secrets: SecretStore, parent: QWidget | None) -> AgentSettingsDialog:
+def open_agent_settings(secrets: SecretStore, parent: QWidget | None, config_dir: Path | None = None
+                        ) -> AgentSettingsDialog:
     """Open the Agents page (non-blocking); it deletes itself when closed."""
-    dialog = AgentSettingsDialog(secrets, parent)
+    dialog = AgentSettingsDialog(secrets, parent, config_dir=config_dir)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.open()
     return dialog

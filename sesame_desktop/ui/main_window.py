@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
+from sesame_desktop.core.costs import load_rates
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import FolderProject, SessionRequest, SessionSnapshot
 from sesame_desktop.services.agent_env import SessionEnvironment
@@ -48,10 +49,12 @@ from sesame_desktop.ui.changes_view import ChangesView
 from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
+from sesame_desktop.ui.notifications import SessionNotifier
 from sesame_desktop.ui.ports_view import PortNotice, PortsView
 from sesame_desktop.ui.push_dialog import PushDialog
 from sesame_desktop.ui.session_list import SessionListModel
 from sesame_desktop.ui.session_panel import SessionPanel
+from sesame_desktop.ui.session_usage import UsageRates
 from sesame_desktop.ui.settings_dialog import SettingsDialog
 from sesame_desktop.ui.transcript_view import TranscriptView
 from sesame_desktop.ui.url_opener import RefusedUrl, SafeUrlOpener
@@ -185,6 +188,9 @@ class MainWindow(QMainWindow):
         self._settings_dialog: SettingsDialog | None = None
         self._choices = ChoiceStore(settings.paths.config_dir)
         sessions.set_environment_source(SessionEnvironment(settings.secrets))
+        self._tasks.start(self._load_rates(), key="load-rates")
+        self.notifier = SessionNotifier(sessions, self, self.windowIcon())
+        self.notifier.activated.connect(self._on_notifier_activated)
         self._closing_allowed = False
         self.new_session_dialog: NewSessionDialog | None = None
         self.quit_confirmation: QMessageBox | None = None
@@ -352,6 +358,10 @@ class MainWindow(QMainWindow):
             self._tasks.start(self._load_choices(dialog), key="load-choices")
         dialog.open()
         return dialog
+
+    async def _load_rates(self) -> None:
+        folder = self._settings.paths.config_dir
+        UsageRates.set(await asyncio.get_running_loop().run_in_executor(None, load_rates, folder))
 
     async def _load_choices(self, dialog: NewSessionDialog) -> None:
         choices = await self._choices.load()
@@ -582,6 +592,13 @@ class MainWindow(QMainWindow):
     def _on_changes_view_apply_requested(self, session_id: str) -> None:
         """Apply the session's current changes: saved first, then applied as *Apply* does."""
         self._tasks.start(self._save_work(session_id, then_apply=True), key=f"apply-{session_id}")
+
+    @Slot(str)
+    def _on_notifier_activated(self, session_id: str) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        self.select_session(session_id)
 
     @Slot(str)
     def _on_changes_view_push_requested(self, session_id: str) -> None:

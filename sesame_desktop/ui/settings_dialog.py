@@ -276,7 +276,7 @@ class SettingsDialog(QDialog):
     def _on_agents_button_clicked(self) -> None:
         from sesame_desktop.ui.agent_settings import open_agent_settings
 
-        self.agents_dialog = open_agent_settings(self._settings.secrets, self)
+        self.agents_dialog = open_agent_settings(self._settings.secrets, self, self._settings.paths.config_dir)
 
     @Slot(bool)
     def _on_show_key_button_toggled(self, shown: bool) -> None:
