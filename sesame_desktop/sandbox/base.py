@@ -138,8 +138,12 @@ class Sandbox(abc.ABC):
         timeout_s: float | None = None,
         envs: Mapping[str, str] | None = None,
     ) -> CommandResult:
-        handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
-                                  timeout_s=timeout_s, **({"envs": envs} if envs else {}))
+        if envs:  # only then: a provider written before per-command envs still runs the rest
+            handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
+                                      timeout_s=timeout_s, envs=envs)
+        else:
+            handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
+                                      timeout_s=timeout_s)
         return await handle.wait()
 
     @abc.abstractmethod
