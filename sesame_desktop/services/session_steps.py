@@ -35,6 +35,13 @@ class SessionSteps:
     """Environment, start point, setup and agent install (a part of the session manager)."""
 
     _environment_source: EnvironmentSource | None = None
+    @property
+    def _keyless(self) -> set[SessionRequest]:
+        """Requests whose agent got no key (kept per manager)."""
+        found: set[SessionRequest] | None = self.__dict__.get("_keyless_requests")
+        if found is None:
+            found = self.__dict__["_keyless_requests"] = set()
+        return found
 
     def set_environment_source(self, source: EnvironmentSource | None) -> None:
         """Where a session's environment variables come from (keyring secrets included)."""
@@ -43,8 +50,13 @@ class SessionSteps:
     async def session_environment(self, request: SessionRequest) -> dict[str, str]:
         """The variables every command of the session gets (and no other session's)."""
         if self._environment_source is None:
-            return dict(request.env_vars)
-        return dict(await self._environment_source(request))
+            envs = dict(request.env_vars)
+        else:
+            envs = dict(await self._environment_source(request))
+        agent = preset(request.agent)
+        if agent is not None and not any(envs.get(name) for name in agent.key_vars):
+            self._keyless.add(request)
+        return envs
 
     async def _captured_foreground(self: SessionManager, session: Any, command: str) -> tuple[Any, str]:
         """Run ``command`` in the console like a typed one; returns its result and output tail."""
@@ -87,6 +99,10 @@ class SessionSteps:
         agent = preset(request.agent)
         if agent is None:
             return
+        if request in self._keyless:
+            self._keyless.discard(request)
+            self._meta(session, f"No key for {agent.label} is set: add it in Settings \u25b8 Agent Keys and Secrets "
+                                f"(or give the project a secret named {agent.key_var}). The agent may refuse to start.")
         found = await sandbox.run(present_command(agent), on_stdout=lambda _b: None, on_stderr=lambda _b: None)
         if found.ok:
             return

@@ -49,6 +49,7 @@ def test_presets_with_stand_in_clis(real_keyring, make_window, qtbot, project_wi
     for step in steps:
         assert step in text
     assert key_var not in console_text(window)
+    assert "No key for" not in console_text(window)
 
 
 def test_stand_in_without_its_key_shows_the_failure(real_keyring, make_window, qtbot, project_with_stand_ins):
@@ -57,6 +58,7 @@ def test_stand_in_without_its_key_shows_the_failure(real_keyring, make_window, q
                                      prompt="anything", setup=INSTALL_STAND_INS)
     wait_done(window, qtbot, session_id)
     assert "\u2716 Failed\nMissing OPENAI_API_KEY" in window.transcript_view.plain_text()
+    assert "No key for Codex CLI is set: add it in Settings" in console_text(window)
 
 
 def test_failed_setup_stops_the_session_naming_the_step(make_window, qtbot, git_project):
