@@ -1,5 +1,6 @@
-"""Desktop notifications when a session's task finishes or fails, with the window in the
-background. Clicking the notification brings the window forward with that session selected.
+"""Desktop notifications when a session's task finishes, fails or waits for input, with the
+window in the background. A command waits for input when it has printed nothing for
+:data:`QUIET_S` seconds and its last line asks something (``Continue? (y/n)``, ``Name:``). Clicking the notification brings the window forward with that session selected.
 
 The notification is a system-tray message (``QSystemTrayIcon``) where the desktop has a tray;
 :attr:`SessionNotifier.notified` carries each one either way. Texts are plain: names and
@@ -9,19 +10,26 @@ messages from sandboxes are never rich text.
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
+from sesame_desktop.core.input_wait import looks_like_prompt
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.services.sessions import SessionManager
 
 class NoticeKind(enum.Enum):
     FINISHED = "finished"
     FAILED = "failed"
+    WAITING = "waiting"
+
+
+QUIET_S = 3.0
+TAIL_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -67,8 +75,38 @@ class SessionNotifier(QObject):
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.tray = QSystemTrayIcon(icon, self)
             self.tray.messageClicked.connect(self._on_tray_message_clicked)
+        self._manager = manager
+        self._tails: dict[str, tuple[float, str]] = {}
+        self._waiting: set[str] = set()
         manager.session_added.connect(self._on_manager_session_changed)
         manager.session_changed.connect(self._on_manager_session_changed)
+        manager.add_output_tap(self._on_output)
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._on_clock_timeout)
+        self._clock.start()
+
+    def _on_output(self, session_id: str, _stream: str, chunk: bytes) -> None:
+        _when, tail = self._tails.get(session_id, (0.0, ""))
+        self._tails[session_id] = (time.monotonic(), (tail + chunk.decode("utf-8", "replace"))[-TAIL_CHARS:])
+        self._waiting.discard(session_id)
+
+    def check_waiting(self, now: float | None = None) -> None:
+        """Notify about foreground commands that went quiet on a question (once per question)."""
+        now = time.monotonic() if now is None else now
+        for session_id, (when, tail) in list(self._tails.items()):
+            if session_id in self._waiting or now - when < QUIET_S:
+                continue
+            snapshot = self._last.get(session_id)
+            if snapshot is None or not snapshot.running or not looks_like_prompt(tail):
+                continue
+            self._waiting.add(session_id)
+            self._notify(Notice(session_id, NoticeKind.WAITING, f"\u201c{snapshot.name}\u201d is waiting",
+                                "Its task asks for input: " + tail.strip().splitlines()[-1][-120:]))
+
+    @Slot()
+    def _on_clock_timeout(self) -> None:
+        self.check_waiting()
 
     def click_last(self) -> None:
         """What clicking the last notification does (also for the tray's click)."""
@@ -80,7 +118,11 @@ class SessionNotifier(QObject):
         before = self._last.get(snapshot.id)
         self._last[snapshot.id] = snapshot
         notice = notice_for(before, snapshot)
-        if notice is None or not self.in_background():
+        if notice is not None:
+            self._notify(notice)
+
+    def _notify(self, notice: Notice) -> None:
+        if not self.in_background():
             return
         self._clicked_session = notice.session_id
         if self.tray is not None:

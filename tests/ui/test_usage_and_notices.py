@@ -12,7 +12,7 @@ from sesame_desktop.ui.notifications import NoticeKind
 from sesame_desktop.ui.session_usage import UsageRates
 from tests.ui.test_agent_sessions import start_agent_session
 from tests.ui.test_e2b_sessions_ui import set_key_in_settings, start_e2b_session
-from tests.ui.test_sessions_ui import start_session, state_of
+from tests.ui.test_sessions_ui import start_session, state_of, type_command
 
 
 def row_text(window, session_id):
@@ -75,3 +75,28 @@ def test_notifications_when_the_window_is_in_the_background(make_window, qtbot, 
     window.select_session(active)
     window.notifier.click_last()  # clicking the notification opens that session
     assert window.session_panel.session_id == failed
+
+
+def test_a_task_waiting_for_input_notifies(make_window, qtbot):
+    window = make_window()
+    notices = []
+    window.notifier.notified.connect(notices.append)
+    window.notifier.in_background = lambda: True
+    session_id = start_session(window, qtbot, empty=True,
+                               task="echo working; printf 'Overwrite the database? (y/n) '; read answer; echo \"got $answer\"")
+    qtbot.waitUntil(lambda: any(n.kind is NoticeKind.WAITING for n in notices), timeout=15_000)
+    waiting = next(n for n in notices if n.kind is NoticeKind.WAITING)
+    assert waiting.session_id == session_id and waiting.text.endswith("Overwrite the database? (y/n)")
+    window.notifier.check_waiting()  # once per question: no second notice while it still waits
+    assert sum(n.kind is NoticeKind.WAITING for n in notices) == 1
+    type_command(window, qtbot, "y")
+    qtbot.waitUntil(lambda: any(n.kind is NoticeKind.FINISHED for n in notices), timeout=15_000)
+
+
+def test_prompt_detection():
+    from sesame_desktop.core.input_wait import looks_like_prompt
+
+    for tail in ("Name: ", "Proceed? ", "\x1b[1mContinue (y/n)\x1b[0m", "Enter password", "[1/3] choose >"):
+        assert looks_like_prompt(tail), tail
+    for tail in ("", "Building...\n\n", "done.", "compiled 3 files\n", "x" * 400 + "?"):
+        assert not looks_like_prompt(tail), tail
