@@ -31,32 +31,24 @@ from PySide6.QtWidgets import (
 
 from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
-from sesame_desktop.core.costs import load_rates
 from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.sessions import FolderProject, SessionRequest, SessionSnapshot
+from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
 from sesame_desktop.services.agent_env import SessionEnvironment
-from sesame_desktop.services.changes import ChangeService
 from sesame_desktop.services.choice_store import ChoiceStore
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.ports import PortService
-from sesame_desktop.services.push import PushService
 from sesame_desktop.services.session_lifecycle import QuitChoice
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
-from sesame_desktop.services.transcripts import TranscriptService
-from sesame_desktop.ui.changes_view import ChangesView
+from sesame_desktop.ui.agent_tabs import AgentTabs
 from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
-from sesame_desktop.ui.notifications import SessionNotifier
 from sesame_desktop.ui.ports_view import PortNotice, PortsView
-from sesame_desktop.ui.push_dialog import PushDialog
 from sesame_desktop.ui.session_list import SessionListModel
 from sesame_desktop.ui.session_panel import SessionPanel
-from sesame_desktop.ui.session_usage import UsageRates
 from sesame_desktop.ui.settings_dialog import SettingsDialog
-from sesame_desktop.ui.transcript_view import TranscriptView
 from sesame_desktop.ui.url_opener import RefusedUrl, SafeUrlOpener
 
 log = logging.getLogger(__name__)
@@ -172,10 +164,6 @@ class MainWindow(QMainWindow):
         self._sessions = sessions
         self._files = files or FileService(sessions, self)
         self._ports = ports or PortService(sessions, parent=self)
-        self._transcripts = TranscriptService(sessions, self)
-        self._changes = ChangeService(sessions, self)
-        self._push = PushService(sessions, settings.secrets)
-        self.push_dialog: PushDialog | None = None
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -188,9 +176,6 @@ class MainWindow(QMainWindow):
         self._settings_dialog: SettingsDialog | None = None
         self._choices = ChoiceStore(settings.paths.config_dir)
         sessions.set_environment_source(SessionEnvironment(settings.secrets))
-        self._tasks.start(self._load_rates(), key="load-rates")
-        self.notifier = SessionNotifier(sessions, self, self.windowIcon())
-        self.notifier.activated.connect(self._on_notifier_activated)
         self._closing_allowed = False
         self.new_session_dialog: NewSessionDialog | None = None
         self.quit_confirmation: QMessageBox | None = None
@@ -282,19 +267,13 @@ class MainWindow(QMainWindow):
         side.setObjectName("sideTabs")
         side.addTab(self.files_view, "Files")
         side.addTab(self.ports_view, "Ports")
-        self.transcript_view = TranscriptView(self._transcripts)
-        self.transcript_view.show_console_requested.connect(self._on_transcript_view_show_console_requested)
-        self.transcript_pane = HintedView("An agent's steps appear here when it prints them in a structured form "
-                                          "(Claude Code, Codex, Gemini CLI). Other tasks: see the console.",
-                                          self.transcript_view)
-        side.addTab(self.transcript_pane, "Transcript")
-        self.changes_view = ChangesView(self._changes)
-        self.changes_view.push_requested.connect(self._on_changes_view_push_requested)
-        self.changes_view.save_requested.connect(self._on_changes_view_save_requested)
-        self.changes_view.apply_requested.connect(self._on_changes_view_apply_requested)
-        self.changes_pane = HintedView("What the selected session changed, against where it started.",
-                                       self.changes_view)
-        side.addTab(self.changes_pane, "Changes")
+        self.agent_tabs = AgentTabs(self, self._sessions, self._settings, self.url_opener, hinted=HintedView,
+                                    show_message=self.messages.show_message, select_session=self.select_session,
+                                    apply_work=self._apply_work, focus_console=self.session_panel.console.setFocus)
+        self.agent_tabs.add_to(side)
+        self.transcript_view, self.transcript_pane = self.agent_tabs.transcript_view, self.agent_tabs.transcript_pane
+        self.changes_view, self.changes_pane = self.agent_tabs.changes_view, self.agent_tabs.changes_pane
+        self.notifier = self.agent_tabs.notifier
         self.side_tabs = side
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -358,10 +337,6 @@ class MainWindow(QMainWindow):
             self._tasks.start(self._load_choices(dialog), key="load-choices")
         dialog.open()
         return dialog
-
-    async def _load_rates(self) -> None:
-        folder = self._settings.paths.config_dir
-        UsageRates.set(await asyncio.get_running_loop().run_in_executor(None, load_rates, folder))
 
     async def _load_choices(self, dialog: NewSessionDialog) -> None:
         choices = await self._choices.load()
@@ -430,6 +405,11 @@ class MainWindow(QMainWindow):
             box.deleteLater()
 
     @property
+    def push_dialog(self) -> object:
+        """The last Commit and Push dialog (see :class:`AgentTabs`)."""
+        return self.agent_tabs.push_dialog
+
+    @property
     def settings_dialog(self) -> SettingsDialog | None:
         return self._settings_dialog
 
@@ -446,7 +426,7 @@ class MainWindow(QMainWindow):
     async def aclose(self) -> None:
         await self._tasks.close()
         await self._choices.aclose()
-        await self.changes_view.aclose()
+        await self.agent_tabs.aclose()
         await self.file_panel.aclose()
         await self._files.aclose()
 
@@ -570,49 +550,6 @@ class MainWindow(QMainWindow):
     def _on_sessions_session_added(self, snapshot: SessionSnapshot) -> None:
         self.sessions_view.set_empty(False)
         self.console_view.set_empty(False)
-        if self._transcripts.has_transcript(snapshot.id):
-            self.side_tabs.setCurrentWidget(self.transcript_pane)
-
-    async def _save_work(self, session_id: str, *, then_apply: bool = False) -> None:
-        try:
-            await self._sessions.save_work_now(session_id)
-        except UserFacingError as exc:
-            self.messages.show_message(exc.message)
-            return
-        if then_apply:
-            await self._apply_work(session_id)
-        else:
-            self.statusBar().showMessage(f"Work saved in {self._sessions.snapshot(session_id).work_dir}", 10_000)
-
-    @Slot(str)
-    def _on_changes_view_save_requested(self, session_id: str) -> None:
-        self._tasks.start(self._save_work(session_id), key=f"save-{session_id}")
-
-    @Slot(str)
-    def _on_changes_view_apply_requested(self, session_id: str) -> None:
-        """Apply the session's current changes: saved first, then applied as *Apply* does."""
-        self._tasks.start(self._save_work(session_id, then_apply=True), key=f"apply-{session_id}")
-
-    @Slot(str)
-    def _on_notifier_activated(self, session_id: str) -> None:
-        self.showNormal()
-        self.raise_()
-        self.activateWindow()
-        self.select_session(session_id)
-
-    @Slot(str)
-    def _on_changes_view_push_requested(self, session_id: str) -> None:
-        request = self._sessions.request(session_id)
-        dialog = PushDialog(self._push, self.url_opener, session_id, name=self._sessions.snapshot(session_id).name,
-                            prompt=request.prompt, parent=self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.pushed.connect(lambda pushed: self.statusBar().showMessage(f"Pushed the branch {pushed.branch}", 8000))
-        self.push_dialog = dialog
-        dialog.open()
-
-    @Slot()
-    def _on_transcript_view_show_console_requested(self) -> None:
-        self.session_panel.console.setFocus()
 
     @Slot(QModelIndex, QModelIndex)
     def _on_session_list_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
@@ -621,14 +558,7 @@ class MainWindow(QMainWindow):
             self.session_panel.show_session(session_id)
             self.files_view.set_empty(not self.file_panel.show_session(session_id))
             self.ports_view.show_session(session_id)
-            self.transcript_pane.set_empty(not self.transcript_view.show_session(session_id))
-            self.changes_view.show_session(session_id)
-            self.changes_view.push_button.setEnabled(self._push.remote(session_id) is not None)
-            keeps = self._sessions.store is not None
-            self.changes_view.save_button.setEnabled(keeps)
-            self.changes_view.apply_button.setEnabled(
-                keeps and isinstance(self._sessions.request(session_id).project, FolderProject))
-            self.changes_pane.set_empty(False)
+            self.agent_tabs.show_session(session_id)
 
     @Slot(str)
     def _on_sessions_sandbox_ready(self, session_id: str) -> None:
