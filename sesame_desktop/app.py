@@ -136,6 +136,10 @@ class Application:
     async def shutdown(self, choice: QuitChoice = QuitChoice.END_ALL) -> None:
         """End (or pause) open sessions and close the window, within a time limit."""
         log.info("shutting down")
+        open_sessions = len(self.sessions.open_sessions())
+        if open_sessions:
+            verb = "Pausing" if choice is QuitChoice.PAUSE_ALL else "Saving the work and ending"
+            self.window.statusBar().showMessage(f"{verb} {open_sessions} session{'s' if open_sessions > 1 else ''}…")
         try:
             unconfirmed = await asyncio.wait_for(self.sessions.close(timeout=SHUTDOWN_TIMEOUT_S - 2, choice=choice),
                                                  timeout=SHUTDOWN_TIMEOUT_S)

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import e2b
 import httpx
-from e2b import AsyncSandbox, CommandExitException, SandboxQuery, SandboxState
+from e2b import AsyncSandbox, CommandExitException, SandboxLifecycle, SandboxQuery, SandboxState
 
 from sesame_desktop import APP_ID
 from sesame_desktop.core.config import Provider as ProviderKind
@@ -127,6 +127,10 @@ class E2BCommand(CommandHandle):
         except CommandExitException as exc:
             exit_code, error = exc.exit_code, exc.error
         except Exception as exc:  # noqa: BLE001 - translated for the user
+            try:
+                await self._handle.disconnect()  # lifecycle: close the broken stream now
+            except Exception as closing:  # noqa: BLE001 - best effort
+                log.debug("disconnecting from a command: %s", closing)
             raise self._sandbox.translate(exc) from None
         signal_name = _signal_from(error) if exit_code == -1 else None
         self._result = CommandResult(exit_code=None if signal_name else exit_code, signal_name=signal_name,
@@ -300,12 +304,9 @@ class E2BSandbox(Sandbox, Reattachable):
 
     # -- lifecycle: probe, reconnect, reattach, pause, confirmed end ---------------------------
 
-    def _opts(self) -> dict[str, str]:
-        return {"api_key": self._api_key}
-
     async def probe(self) -> Liveness:
         try:
-            info = await AsyncSandbox.get_info(self.id, **self._opts())
+            info = await AsyncSandbox.get_info(self.id, api_key=self._api_key)
         except Exception as exc:  # noqa: BLE001 - the answer is the point, never an error
             if sandbox_gone(exc) or getattr(exc, "status_code", None) == 404:
                 return Liveness.GONE
@@ -324,7 +325,7 @@ class E2BSandbox(Sandbox, Reattachable):
 
     async def reconnect(self) -> None:
         try:
-            self.sdk = await AsyncSandbox.connect(self.id, **self._opts())
+            self.sdk = await AsyncSandbox.connect(self.id, api_key=self._api_key)
         except Exception as exc:  # noqa: BLE001 - classified for the manager
             error = self.translate(exc)
             if getattr(exc, "status_code", None) == 404 and not isinstance(error, ContactLostError):
@@ -353,7 +354,7 @@ class E2BSandbox(Sandbox, Reattachable):
 
     async def end(self) -> bool:
         try:
-            await AsyncSandbox.kill(self.id, request_timeout=KILL_REQUEST_TIMEOUT_S, **self._opts())
+            await AsyncSandbox.kill(self.id, request_timeout=KILL_REQUEST_TIMEOUT_S, api_key=self._api_key)
         except e2b.SandboxNotFoundException:
             return True  # already gone: the wanted state
         except Exception as exc:  # noqa: BLE001
@@ -395,7 +396,7 @@ class E2BProvider(SandboxProvider):
                 metadata={"app": APP_ID, "session": spec.session_id, "name": spec.name[:100]},
                 envs=dict(spec.envs) or None,
                 api_key=self._key.reveal(),
-                **({"lifecycle": {"on_timeout": "pause"}} if self.pause_on_timeout else {}),
+                lifecycle=SandboxLifecycle(on_timeout="pause") if self.pause_on_timeout else None,
             )
         except Exception as exc:  # noqa: BLE001 - every SDK failure becomes a user message
             raise translate(exc, template=spec.template) from None

@@ -41,8 +41,10 @@ What the SDK sees:
   get the proxy's 502 "not found" (``SandboxNotRunningException``) unless it has
   ``auto_resume``, which resumes it on that request with at least five minutes; set timeout
   answers 404; pause again 409 (the SDK's ``False``); ``connect()`` (or the older
-  ``/resume``) continues every process where it stopped. Snapshots and fork answer 400 (not
-  emulated).
+  ``/resume``) continues every process where it stopped. ``mode="filesystem"`` (and
+  ``on_resume="reboot"``) end the processes instead, keeping the files.
+- Not emulated (:mod:`.unsupported`, listed by ``--help``): snapshots, fork, volumes,
+  metrics, network rules, template builds, logs, secrets, MCP: ``501`` with E2B's error body.
 - Processes: ``bash -l -c`` commands with streaming output, stdin, ``Connect-Timeout-Ms`` as
   the process lifetime (process group killed, ``deadline_exceeded``), exit codes and signal
   deaths as envd reports them (``exitCode -1``, ``status "signal: killed"``), list,
@@ -56,7 +58,14 @@ What the SDK sees:
 - ``download_url``/``upload_url`` links (no sandbox header): routed to the sandbox whose
   access token matches the v1 signature (E2B routes them by host name).
 - Users: ``user`` (uid 1000, home ``/home/user``, the default) and ``root``; see
-  :mod:`.sandboxes` for how this works when the host has no ``user`` account.
+  :mod:`.sandboxes` for how this works when the host has no ``user`` account. ``sudo`` is
+  passwordless, the server's own (:mod:`.sudo`).
+- Image: the host's root filesystem, read-only: E2B's base template's ``python``/``python3``,
+  ``pip`` (installs into ``~/.local``), ``git``, ``node``/``npm``, ``curl`` come from the
+  host's packages (``scripts/system-packages.txt``).
+- Network (:mod:`.network`): a network namespace per sandbox, outbound through
+  ``slirp4netns`` (the host's loopback is ``10.0.2.2`` inside; fixture ``e2b_host_alias``);
+  ``--network host`` (or no slirp4netns) shares the host's network instead.
 
 Test hooks (methods of the fixture's :class:`~.pytest_plugin.E2BServer`; over HTTP at
 ``/_admin`` for other clients):

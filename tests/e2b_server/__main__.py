@@ -12,10 +12,16 @@ from __future__ import annotations
 import argparse
 
 from .server import DEFAULT_TEMPLATES, Options, run
+from .unsupported import help_text
 
 
 def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m tests.e2b_server", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m tests.e2b_server",
+        description=__doc__.splitlines()[0],
+        epilog=help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--port", type=int, default=0, help="control plane + envd port (0: any free port)")
     p.add_argument("--proxy-port", type=int, default=0, help="preview proxy port (0: any free port)")
     p.add_argument("--api-key", default="e2b_local_test_key", help="the only accepted X-API-KEY")

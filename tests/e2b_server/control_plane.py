@@ -18,6 +18,8 @@ from urllib.parse import parse_qs, parse_qsl, unquote
 from .envd_http import header, read_body, send_json
 from .faults import Faults
 from .sandboxes import ENVD_VERSION, Sandbox, SandboxManager, iso, utcnow
+from .unsupported import STATUS as STATUS_NOT_EMULATED
+from .unsupported import refused_create, refused_route
 
 log = logging.getLogger("e2b_server.control_plane")
 
@@ -82,6 +84,9 @@ class ControlPlane:
             body = json.loads(raw) if raw else {}
         except json.JSONDecodeError as e:
             raise ApiError(400, f"invalid JSON body: {e}") from e
+        refused = refused_route(path)
+        if refused is not None:
+            raise ApiError(STATUS_NOT_EMULATED, refused)
         if path in ("/sandboxes", "/v2/sandboxes"):
             if method == "POST":
                 return 201, await self.create(body), []
@@ -110,7 +115,8 @@ class ControlPlane:
                 sbx = self.require(sandbox_id)
                 timeout = body.get("timeout")
                 if sbx.state == "paused":  # connecting resumes a paused sandbox
-                    self.manager.resume(sbx, _timeout(timeout, DEFAULT_TIMEOUT))
+                    reboot = body.get("memory") is False  # on_resume="reboot"
+                    self.manager.resume(sbx, _timeout(timeout, DEFAULT_TIMEOUT), reboot=reboot)
                     return 201, self.created(sbx), []
                 if timeout is not None:  # never shortens nor moves the end: only extends
                     self.manager.extend_to(sbx, _timeout(timeout, None))
@@ -123,15 +129,9 @@ class ControlPlane:
                 return 201, self.created(sbx), []
             if action == "/pause" and method == "POST":
                 sbx = self.require(sandbox_id)
-                if not self.manager.pause(sbx):
+                if not self.manager.pause(sbx, memory=body.get("memory") is not False):
                     raise ApiError(409, f"Sandbox {sandbox_id} is already paused")
                 return 204, None, []
-            if action == "/metrics" and method == "GET":
-                self.require(sandbox_id)
-                return 200, [], []
-            if action in ("/snapshots", "/fork"):
-                self.require(sandbox_id)
-                raise ApiError(400, f"'{action[1:]}' is not supported by the local E2B server")
         raise ApiError(404, f"no route for {method} {path}")
 
     def require(self, sandbox_id: str) -> Sandbox:
@@ -160,6 +160,12 @@ class ControlPlane:
         env_vars = body.get("envVars") or {}
         if not isinstance(metadata, dict) or not isinstance(env_vars, dict):
             raise ApiError(400, "metadata and envVars must be objects")
+        refused = refused_create(body)
+        if refused is not None:
+            raise ApiError(STATUS_NOT_EMULATED, refused)
+        internet = body.get("allow_internet_access", body.get("allowInternetAccess"))  # (E2B's key is snake_case)
+        if internet is not None and not isinstance(internet, bool):
+            raise ApiError(400, "allow_internet_access must be a boolean")
         auto_pause = body.get("autoPause", False)
         auto_resume_cfg = body.get("autoResume") or {}
         if not isinstance(auto_pause, bool) or not isinstance(auto_resume_cfg, dict):
@@ -173,6 +179,7 @@ class ControlPlane:
             template, timeout, {str(k): str(v) for k, v in metadata.items()},
             {str(k): str(v) for k, v in env_vars.items()},
             on_timeout="pause" if auto_pause else "kill", auto_resume=auto_resume,
+            internet=internet is not False, auto_pause_memory=body.get("autoPauseMemory") is not False,
         )  # fmt: skip
         return self.created(sbx)
 
@@ -211,7 +218,7 @@ class ControlPlane:
             "lifecycle": {"onTimeout": sbx.on_timeout, "autoResume": sbx.auto_resume},
         }
         if sbx.state == "paused":
-            out["pauseMode"] = "full"
+            out["pauseMode"] = sbx.pause_mode
         return out
 
     def list(self, query: dict[str, list[str]], v2: bool) -> tuple[int, Any, list[tuple[bytes, bytes]]]:

@@ -218,3 +218,24 @@ def test_wait_until_helper_sees_pause_from_the_server_side(e2b_server) -> None:
     sbx.connect()
     wait_until(lambda: e2b_server.sandbox_state(sbx.sandbox_id) == "running")
     assert [p.pid for p in sbx.commands.list()] == [handle.pid]
+
+
+def test_filesystem_pause_and_reboot_resume_keep_files_but_not_processes_sync(e2b_server) -> None:
+    opts = e2b_server.sdk_opts
+    sbx = Sandbox.create(**opts)
+    sbx.files.write("disk.txt", "on disk")
+    sbx.commands.run("sleep 300", background=True)
+    assert sbx.pause(mode="filesystem") is True
+    assert sbx.get_info().state == SandboxState.PAUSED
+    sbx.connect()
+    assert sbx.commands.list() == []  # a cold boot: the processes are gone
+    assert sbx.files.read("disk.txt") == "on disk"
+    sbx.commands.run("sleep 301", background=True)
+    sbx.pause()  # a full pause keeps them ...
+    Sandbox.connect(sbx.sandbox_id, on_resume="reboot", **opts)  # ... unless resumed by a reboot
+    assert sbx.commands.list() == []
+    timed = Sandbox.create(timeout=60, lifecycle={"on_timeout": {"action": "pause", "mode": "filesystem"}}, **opts)
+    timed.commands.run("sleep 302", background=True)
+    e2b_server.expire_sandbox(timed.sandbox_id)
+    timed.connect()
+    assert timed.commands.list() == []

@@ -93,6 +93,7 @@ def test_dropped_background_stream_reconnects_and_keeps_the_sandbox(make_manager
     assert manager.snapshot(sid).state is SessionState.IDLE
     assert "Connection to the sandbox lost" in text(manager, sid) and "Reconnected after" in text(manager, sid)
     assert e2b_env.is_alive(sandbox_id) and net.kills() == []
+    assert_every_running_sandbox_is_listed(manager, e2b_env)
 
 
 def test_dropped_foreground_stream_keeps_following_the_command(make_manager, e2b_env, net, qtbot):
@@ -132,6 +133,7 @@ def test_network_cut_of_8_s_reconnects(make_manager, e2b_env, net, qtbot, monkey
     assert manager.snapshot(sid).state is SessionState.IDLE
     assert "Reconnected after" in text(manager, sid)
     assert e2b_env.is_alive(sandbox_id) and net.kills() == []
+    assert_every_running_sandbox_is_listed(manager, e2b_env)
 
 
 def test_external_kill_ends_the_session_without_a_kill_from_the_app(make_manager, e2b_env, net, qtbot):
@@ -169,6 +171,7 @@ def test_an_end_that_is_never_confirmed_is_listed_and_retried_at_the_next_start(
     assert snap.state is SessionState.UNCONFIRMED and snap.state.open
     assert "may still be running" in snap.title.lower() and "did not confirm" in text(manager, sid)
     assert e2b_env.is_alive(sandbox_id)
+    assert_every_running_sandbox_is_listed(manager, e2b_env)  # listed as "may still be running"
     run_async(manager.close(timeout=3))
     net.restore()
     again = make_manager()
@@ -212,3 +215,46 @@ def test_pause_all_at_quit_then_resume_at_the_next_start(make_manager, e2b_env, 
     before = text(again, sid).count("n-")
     qtbot.waitUntil(lambda: text(again, sid).count("n-") > before + 3, timeout=20_000)
     assert e2b_env.sandbox_state(sandbox_id) == "running" and net.kills() == []
+
+
+def assert_every_running_sandbox_is_listed(manager, e2b_env):
+    """No sandbox runs unnoticed: each live one belongs to an open session of the manager."""
+    listed = {s.sandbox_id for s in manager.snapshots() if s.state.open}
+    assert set(e2b_env.sandbox_ids()) <= listed
+
+
+def test_5xx_bursts_on_every_control_plane_call(make_manager, e2b_env, net, qtbot, run_async):
+    manager = make_manager()
+    e2b_env.fail_next(3, status=503)  # create: the SDK's own retries get through
+    sid = start(manager, qtbot)
+    sandbox_id = manager.snapshot(sid).sandbox_id
+    manager.run_command(sid, "for i in $(seq 1 300); do echo five-$i; sleep 0.05; done", background=True)
+    qtbot.waitUntil(lambda: "five-2" in text(manager, sid), timeout=20_000)
+    e2b_env.fail_next(12, status=503)  # probe and connect of the reconnection fail for a while
+    e2b_env.drop_streams(sandbox_id)
+    qtbot.waitUntil(lambda: "five-300" in text(manager, sid), timeout=60_000)
+    assert "Following “for i in" in text(manager, sid)
+    assert e2b_env.stats()["pending_failures"] == 0 and manager.snapshot(sid).state is SessionState.IDLE
+    e2b_env.fail_next(1, status=500)
+    manager.request_extend(sid)
+    qtbot.waitUntil(lambda: manager._tasks.tasks == frozenset(), timeout=20_000)
+    assert manager.snapshot(sid).state is SessionState.IDLE  # a failed extend ends nothing
+    assert_every_running_sandbox_is_listed(manager, e2b_env)
+    e2b_env.fail_next(5, status=500)  # no SDK retries for 500: the app's own backoff
+    assert run_async(manager.end_session(sid), timeout=60) is True
+    assert not e2b_env.is_alive(sandbox_id) and net.kills().count(sandbox_id) >= 2
+
+
+def test_api_down_and_back_during_end(make_manager, e2b_env, net, qtbot, run_async):
+    manager = make_manager()
+    sid = start(manager, qtbot)
+    sandbox_id = manager.snapshot(sid).sandbox_id
+    net.cut()  # the API restarts: every connection refused for a while
+    manager.request_end(sid)
+    qtbot.waitUntil(lambda: manager.snapshot(sid).state is SessionState.ENDING, timeout=10_000)
+    qtbot.wait(3000)
+    assert e2b_env.is_alive(sandbox_id) and manager.snapshot(sid).state is SessionState.ENDING
+    net.restore()
+    qtbot.waitUntil(lambda: manager.snapshot(sid).state is SessionState.ENDED, timeout=30_000)
+    assert not e2b_env.is_alive(sandbox_id)
+    assert_every_running_sandbox_is_listed(manager, e2b_env)

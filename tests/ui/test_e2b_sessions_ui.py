@@ -183,3 +183,20 @@ def test_extend_failure_is_shown(real_keyring, e2b_env, make_window, qtbot):
     with qtbot.waitSignal(window.messages.shown, timeout=30_000) as shown:
         window.session_panel.extend_button.click()
     assert shown.args[0].title == "E2B had a problem"
+
+
+def test_a_dropped_stream_shows_reconnecting_not_failed(real_keyring, e2b_env, make_window, qtbot):
+    window = make_window()
+    set_key_in_settings(window, qtbot, e2b_env.api_key)
+    session_id = start_e2b_session(window, qtbot, empty=True,
+                                   task="for i in $(seq 1 60); do echo line-$i; sleep 0.05; done")
+    window.select_session(session_id)
+    qtbot.waitUntil(lambda: "line-3" in console_text(window), timeout=60_000)
+    labels: list[str] = []
+    window._sessions.session_changed.connect(lambda _s: labels.append(window.session_panel.state_label.text()))
+    e2b_env.drop_streams(window._sessions.snapshot(session_id).sandbox_id)
+    qtbot.waitUntil(lambda: "line-60" in console_text(window), timeout=30_000)
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=30_000)
+    assert "Reconnecting\u2026" in labels and not any(label.startswith("Failed") for label in labels)
+    assert "Connection to the sandbox lost" in console_text(window)
+    assert e2b_env.is_alive(window._sessions.snapshot(session_id).sandbox_id)
