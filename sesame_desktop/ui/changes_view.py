@@ -6,6 +6,8 @@ formats, never as rich text. Binary and large files are named with a note instea
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
@@ -136,7 +138,8 @@ class ChangesView(QWidget):
             item = QListWidgetItem(f"{change.kind.letter}  {change.path}    {change.summary()}")
             item.setData(FileRole, change)
             item.setForeground(QColor(KIND_COLOURS[change.kind]))
-            item.setToolTip(f"{change.path}: {change.kind.value}")
+            # a tooltip takes rich text: the (untrusted) name is escaped inside an explicit paragraph
+            item.setToolTip(f"<p>{html.escape(change.path)}: {change.kind.value}</p>")
             self.files.addItem(item)
         self.files.blockSignals(False)
         text = changes.describe() if changes is not None else "Changes appear here once the project is in place."

@@ -25,6 +25,12 @@ def test_changes_follow_the_files(make_window, qtbot, tmp_path):
     type_command(window, qtbot, "sleep 0.3; echo later > later.txt; sleep 600")
     qtbot.waitUntil(lambda: view.file_paths() == ["index.html", "later.txt"], timeout=20_000)
     assert view.summary.text() == "2 files changed, +2 \u22120"
+    # a file name from the sandbox is never rich text, not even in a tooltip
+    type_command(window, qtbot, "echo x > '<b>bold <i>x.txt'")
+    qtbot.waitUntil(lambda: len(view.file_paths()) == 3, timeout=20_000)
+    item = next(view.files.item(i) for i in range(3) if "bold" in view.files.item(i).text())
+    assert item.text().startswith("A  <b>bold <i>x.txt")
+    assert item.toolTip().startswith("<p>&lt;b&gt;bold")
     assert not (folder / "later.txt").exists()
 
 
