@@ -35,6 +35,7 @@ class SessionSteps:
     """Environment, start point, setup and agent install (a part of the session manager)."""
 
     _environment_source: EnvironmentSource | None = None
+
     @property
     def _keyless(self) -> set[SessionRequest]:
         """Requests whose agent got no key (kept per manager)."""
