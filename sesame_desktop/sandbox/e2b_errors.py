@@ -20,13 +20,14 @@ from dataclasses import dataclass
 import e2b
 import httpx
 
-from sesame_desktop.core.config import ENV_API_KEY, ENV_TEMPLATE, ENV_TIMEOUT
+from sesame_desktop.core.config import ENV_TEMPLATE, ENV_TIMEOUT
 from sesame_desktop.core.errors import UserFacingError, UserMessage, caused_by_cancel
 from sesame_desktop.core.logs import scrub
 
 log = logging.getLogger(__name__)
 
-DASHBOARD_KEYS = "https://e2b.dev/dashboard?tab=keys"
+from sesame_desktop.sandbox.e2b_advice import DASHBOARD_KEYS as DASHBOARD_KEYS
+from sesame_desktop.sandbox.e2b_advice import no_key_error as no_key_error
 
 
 @dataclass(frozen=True)
@@ -236,9 +237,3 @@ def translate(exc: BaseException, *, template: str = "", expired: bool = False) 
     return UserFacingError(message_for(exc, template=template, expired=expired))
 
 
-def no_key_error() -> UserFacingError:
-    return UserFacingError(UserMessage(
-        title="No E2B API key",
-        explanation="E2B sessions need an API key, and none is set.",
-        next_step=f"Add your key in Settings (or set {ENV_API_KEY}), or start a Local session instead.",
-        link=DASHBOARD_KEYS))

@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.ports import (
     NETLINK_SOCK_DIAG,
@@ -48,7 +49,6 @@ from sesame_desktop.core.ports import (
     socket_inode,
 )
 from sesame_desktop.sandbox.base import Sandbox
-from sesame_desktop.sandbox.e2b_provider import E2BSandbox
 from sesame_desktop.sandbox.local import LocalSandbox
 from sesame_desktop.sandbox.local_process import ProcessTree, parent_map
 
@@ -100,6 +100,10 @@ def service_ports(sandbox: Sandbox) -> frozenset[int]:
     shares the network with its sandboxes; where it cannot hide its processes from them
     (no isolation), its envd and preview-proxy ports would look like the sandbox's.
     """
+    if sandbox.kind is not ProviderKind.E2B:
+        return frozenset()  # checked by kind: importing the e2b SDK here would slow the start-up
+    from sesame_desktop.sandbox.e2b_provider import E2BSandbox
+
     if not isinstance(sandbox, E2BSandbox):
         return frozenset()
     ports: set[int] = set()

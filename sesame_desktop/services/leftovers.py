@@ -15,16 +15,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from sesame_desktop.core.config import Provider
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.sandbox.base import SandboxProvider
-from sesame_desktop.sandbox.e2b_provider import E2BProvider, RunningSandbox
 from sesame_desktop.services.session_lifecycle import KILL_BACKOFF_S
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
+
+if TYPE_CHECKING:  # the e2b SDK is imported only when a check runs
+    from sesame_desktop.sandbox.e2b_provider import E2BProvider, RunningSandbox
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ class LeftoverSandboxes(QObject):
             provider = await self._providers(Provider.E2B)
         except UserFacingError:
             return None  # no key (or no keyring): nothing of ours can be running on E2B
+        from sesame_desktop.sandbox.e2b_provider import E2BProvider
+
         return provider if isinstance(provider, E2BProvider) else None
 
     async def _check(self) -> None:

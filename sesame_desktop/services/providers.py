@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sesame_desktop.core.config import Provider
 from sesame_desktop.sandbox.base import SandboxProvider
-from sesame_desktop.sandbox.e2b_provider import E2BProvider, no_key_error
+from sesame_desktop.sandbox.e2b_advice import no_key_error
 from sesame_desktop.sandbox.local import LocalProvider
 from sesame_desktop.services.settings_service import SettingsService
 
@@ -28,7 +28,11 @@ class Providers:
     async def __call__(self, kind: Provider) -> SandboxProvider:
         if kind is Provider.LOCAL:
             return self._local
+        # The e2b SDK takes a third of a second to import: only a session or check that
+        # needs E2B pays for it, never the start-up.
         key = await self._settings.api_key()  # UserFacingError when the keyring fails
         if key is None:
             raise no_key_error()
+        from sesame_desktop.sandbox.e2b_provider import E2BProvider
+
         return E2BProvider(key)
