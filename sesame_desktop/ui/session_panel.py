@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QDesktopServices, QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.session_words import header_state, header_time_left, no_commands_reason
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.core.terminal import TerminalBuffer
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.terminals import TerminalService
 from sesame_desktop.ui.console import ConsoleView
+from sesame_desktop.ui.elided_label import ElidedLabel
 from sesame_desktop.ui.messages import plain_box, plain_label, set_informative
 from sesame_desktop.ui.provider_notes import full_rights_label
 from sesame_desktop.ui.terminal_tab import TerminalTabs
@@ -64,17 +66,22 @@ class SessionPanel(QWidget):
         self.rename_dialog: QInputDialog | None = None
         self.error_box: QMessageBox | None = None
 
-        self.title_label = plain_label()
+        # Names, commands and steps come from the user or the sandbox and may be any length:
+        # elided labels never widen the window (full text in the tooltip).
+        self.title_label = ElidedLabel()
         self.title_label.setStyleSheet("font-weight: bold;")
         self.title_label.setObjectName("sessionTitle")
-        self.state_label = plain_label()
+        self.state_label = ElidedLabel()
         self.state_label.setObjectName("sessionState")
+        self.time_left_label = plain_label()
+        self.time_left_label.setObjectName("sessionTimeLeft")
+        self.time_left_label.setToolTip("Time left before the sandbox's lifetime ends (Extend gives it more)")
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.hide()
-        self.step_label = plain_label()
+        self.step_label = ElidedLabel()
         self.step_label.setStyleSheet("color: palette(mid);")
         self.error_button = QPushButton("Show Error…")
         self.error_button.clicked.connect(self._on_error_button_clicked)
@@ -114,8 +121,9 @@ class SessionPanel(QWidget):
         menu.addAction(self.remove_action)
         self.more_button.setMenu(menu)
         header = QHBoxLayout()
-        header.addWidget(self.title_label)
-        header.addWidget(self.state_label)
+        header.addWidget(self.title_label, 1)
+        header.addWidget(self.state_label, 2)
+        header.addWidget(self.time_left_label)
         header.addWidget(self.busy_bar)
         header.addWidget(self.step_label, 1)
         header.addWidget(self.error_button)
@@ -162,6 +170,10 @@ class SessionPanel(QWidget):
         layout.addLayout(inputs)
         manager.session_changed.connect(self._on_manager_session_changed)
         manager.session_removed.connect(self._on_manager_session_removed)
+        # the time left of an E2B session, shown in words in the header, counts down
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._on_clock_timeout)
         self._refresh(None)
 
     @property
@@ -191,11 +203,19 @@ class SessionPanel(QWidget):
                 widget.hide()
             self.title_label.setText("")
             self.state_label.setText("")
+            self.step_label.setText("")
+            self.time_left_label.hide()
+            self._clock.stop()
             return
         sandbox = self._manager.sandbox(snapshot.id)
         self.rights_label.setVisible(sandbox is not None and sandbox.full_rights and snapshot.state.open)
         self.title_label.setText(snapshot.name)
-        self.state_label.setText(snapshot.title)
+        self.state_label.setText(header_state(snapshot))
+        self._show_time_left(snapshot)
+        if snapshot.expires_at is not None and snapshot.state.open:
+            self._clock.start()
+        else:
+            self._clock.stop()
         state = snapshot.state
         self.more_button.setEnabled(True)
         self.resume_button.setVisible(state is SessionState.PAUSED)
@@ -206,7 +226,7 @@ class SessionPanel(QWidget):
         self.show_folder_action.setEnabled(bool(snapshot.work_dir))
         self.apply_action.setEnabled(bool(snapshot.work_dir) and self._manager.can_apply(snapshot.id))
         self.busy_bar.setVisible(snapshot.state.busy or bool(snapshot.running and not snapshot.step))
-        self.step_label.setText(snapshot.step or (f"running: {snapshot.running}" if snapshot.running else ""))
+        self.step_label.setText(snapshot.step)
         self.end_button.setEnabled(snapshot.state.open and snapshot.state is not SessionState.ENDING)
         self.extend_button.setVisible(snapshot.expires_at is not None and snapshot.state.open)
         self.extend_button.setEnabled(snapshot.state.accepts_commands)
@@ -219,9 +239,21 @@ class SessionPanel(QWidget):
         self.input_edit.setPlaceholderText(
             f"Input for \u201c{snapshot.running}\u201d (Enter sends a line, Ctrl+C stops it)" if snapshot.running
             else "Run a command in the project folder (Enter)" if accepts
-            else f"The session is {snapshot.state.value}")
+            else no_commands_reason(snapshot.state))
 
     # -- slots ------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_clock_timeout(self) -> None:
+        if self._session_id is None:
+            self._clock.stop()
+            return
+        self._show_time_left(self._manager.snapshot(self._session_id))
+
+    def _show_time_left(self, snapshot: SessionSnapshot) -> None:
+        text = header_time_left(snapshot)
+        self.time_left_label.setText(text)
+        self.time_left_label.setVisible(bool(text))
 
     @Slot(object)
     def _on_manager_session_changed(self, snapshot: SessionSnapshot) -> None:

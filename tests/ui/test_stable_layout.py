@@ -1,0 +1,63 @@
+"""The window keeps its size and its panels their sizes, whatever runs in it (real widgets)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QSplitter
+
+from sesame_desktop.core.sessions import SessionState
+from tests.ui.test_sessions_ui import start_session, state_of, type_command
+
+LONG = "echo " + "x" * 495  # a 500-character command
+
+
+def settle(window, qtbot) -> None:
+    """Run every pending layout request now (a size hint grows a window through these)."""
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
+
+def test_a_500_character_command_does_not_widen_the_window(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.resize(1000, 700)
+    session_id = start_session(window, qtbot, empty=True, task="true")
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=30_000)
+    width = window.width()
+    panel = window.session_panel
+    command = "sleep 30; " + LONG
+    assert len(command) > 500
+    type_command(window, qtbot, command)
+    qtbot.waitUntil(lambda: panel.state_label.full_text() == f"Running `{command}`", timeout=30_000)
+    settle(window, qtbot)
+    assert window.width() == width
+    assert window.minimumSizeHint().width() < width and window.sizeHint().width() <= max(width, 1400)
+    assert panel.state_label.width() < panel.width()
+    assert panel.state_label.toolTip() == f"Running `{command}`"  # cut on screen, whole in the tooltip
+    panel.interrupt()
+    qtbot.waitUntil(lambda: not window._sessions.snapshot(session_id).running, timeout=30_000)
+    assert panel.state_label.full_text() == "Idle"
+    assert window.width() == width
+
+
+def test_panel_sizes_stay_the_same_across_session_switches(make_window, qtbot, tmp_path):
+    window = make_window()
+    window.resize(1280, 800)
+    names = tmp_path / "names"
+    names.mkdir()
+    (names / ("a-very-long-file-name-" * 6 + ".txt")).write_text("x")
+    first = start_session(window, qtbot, folder=str(names), task="true")
+    qtbot.waitUntil(lambda: state_of(window, first) is SessionState.IDLE, timeout=30_000)
+    second = start_session(window, qtbot, empty=True, task="echo " + "y" * 300)
+    qtbot.waitUntil(lambda: state_of(window, second) is SessionState.IDLE, timeout=30_000)
+    splitter = window.findChild(QSplitter, "mainSplitter")
+    assert splitter is not None
+    window.select_session(first)
+    settle(window, qtbot)
+    sizes = splitter.sizes()
+    width = window.width()
+    for session_id in (second, first, second, first):
+        window.select_session(session_id)
+        qtbot.waitUntil(lambda sid=session_id: window.session_panel.session_id == sid)
+        settle(window, qtbot)
+        assert splitter.sizes() == sizes
+        assert window.width() == width
