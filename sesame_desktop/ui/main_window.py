@@ -49,7 +49,9 @@ from sesame_desktop.ui.ports_view import PortNotice, PortsView
 from sesame_desktop.ui.session_list import SessionListModel
 from sesame_desktop.ui.session_panel import SessionPanel
 from sesame_desktop.ui.settings_dialog import SettingsDialog
+from sesame_desktop.ui.toolbar import SessionActions, SessionListMenu, build_toolbar
 from sesame_desktop.ui.url_opener import RefusedUrl, SafeUrlOpener
+from sesame_desktop.ui.window_state import WindowState
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_central()
         self._build_status_bar()
+        self._build_toolbar()
+        self.window_state = WindowState(self, self.splitter, settings.paths.config_dir)
+        self.window_state.restore()
         settings.config_changed.connect(self._on_settings_config_changed)
         settings.key_status_changed.connect(self._on_settings_key_status_changed)
         settings.problems_found.connect(self._on_settings_problems_found)
@@ -287,6 +292,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(2, 0)
         splitter.setSizes([260, 700, 320])
         splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -298,6 +304,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         self.provider_label = plain_label()
         self.provider_label.setObjectName("providerLabel")
+        self._configured_provider = ""
         self.key_label = plain_label()
         self.key_label.setObjectName("keyLabel")
         for label in (self.provider_label, self.key_label):
@@ -307,6 +314,14 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.key_label)
         self.statusBar().addPermanentWidget(self.provider_label)
         self.statusBar().showMessage("Ready")
+
+    def _build_toolbar(self) -> None:
+        panel = self.session_panel
+        self.session_actions = SessionActions(panel, self._sessions, self)
+        self.toolbar = build_toolbar(self.new_session_action, self.session_actions, self)
+        self.addToolBar(self.toolbar)
+        self.session_menu = SessionListMenu(self.session_list, self.session_actions,
+                                            (panel.rename_action, panel.duplicate_action, panel.remove_action))
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -425,6 +440,7 @@ class MainWindow(QMainWindow):
         self._closing_allowed = True
 
     async def aclose(self) -> None:
+        self.window_state.save()
         await self._tasks.close()
         await self._choices.aclose()
         await self.agent_tabs.aclose()
@@ -439,7 +455,19 @@ class MainWindow(QMainWindow):
         text = f"Provider: {provider.label}"
         if config.provider.origin.kind is OriginKind.ENVIRONMENT:
             text += f" ({config.provider.origin.detail})"
-        self.provider_label.setText(text)
+        self._configured_provider = text
+        self._show_provider()
+
+    def _show_provider(self) -> None:
+        """The selected session's provider; the configured one (for new sessions) in the tooltip."""
+        configured = self._configured_provider
+        session_id = self.session_panel.session_id
+        if session_id is None:
+            self.provider_label.setText(configured)
+            self.provider_label.setToolTip("")
+            return
+        self.provider_label.setText(f"Session provider: {self._sessions.snapshot(session_id).provider.label}")
+        self.provider_label.setToolTip(f"{configured} for new sessions")
 
     @Slot(object)
     def _on_settings_key_status_changed(self, status: KeyStatus) -> None:
@@ -558,6 +586,8 @@ class MainWindow(QMainWindow):
             self.files_view.set_empty(not self.file_panel.show_session(session_id))
             self.ports_view.show_session(session_id)
             self.agent_tabs.show_session(session_id)
+            self.session_actions.sync()
+            self._show_provider()
 
     @Slot(str)
     def _on_sessions_sandbox_ready(self, session_id: str) -> None:

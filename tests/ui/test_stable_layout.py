@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QSplitter
 
@@ -61,3 +62,25 @@ def test_panel_sizes_stay_the_same_across_session_switches(make_window, qtbot, t
         settle(window, qtbot)
         assert splitter.sizes() == sizes
         assert window.width() == width
+
+
+def test_window_geometry_and_splitter_sizes_are_kept_across_restarts(make_window, qtbot, run_async, app_paths):
+    window = make_window()
+    window.setGeometry(10, 20, 781, 523)  # within the offscreen screen (800 × 600): Qt keeps it on screen
+    splitter = window.findChild(QSplitter, "mainSplitter")
+    splitter.setSizes([170, 380, 215])
+    sizes = splitter.sizes()
+    window.window_state.save()  # as the window's aclose() does at quit
+    assert (app_paths.config_dir / "window.ini").is_file()
+    again = make_window()
+    assert again.size().toTuple() == (781, 523)
+    assert again.findChild(QSplitter, "mainSplitter").sizes() == sizes
+    assert again.minimumWidth() >= 700 and again.minimumHeight() >= 400
+
+
+def test_a_fresh_window_has_sensible_minimum_sizes(make_window):
+    window = make_window()
+    splitter = window.findChild(QSplitter, "mainSplitter")
+    assert not window.window_state.restore()  # nothing saved yet
+    assert all(splitter.widget(i).minimumWidth() >= 150 for i in range(3))
+    assert window.minimumSize().toTuple() == (760, 480)

@@ -1,0 +1,66 @@
+"""The main window's size, position and splitter sizes, kept across restarts.
+
+Stored with ``QSettings`` in an INI file in the app's config folder (``window.ini``): no
+secret and nothing from a sandbox goes there, only geometry. A saved geometry that no longer
+fits a screen (a monitor unplugged) is left to Qt, which moves the window back onto one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import QMainWindow, QSplitter
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "window.ini"
+#: below this the three panes cannot show a file name or a line of output
+MINIMUM_WINDOW = (760, 480)
+#: the panes' own minimum widths: sessions, console, side tabs
+MINIMUM_PANES = (160, 320, 200)
+
+
+class WindowState:
+    """Saves and restores ``window``'s geometry and ``splitter``'s sizes under ``config_dir``."""
+
+    def __init__(self, window: QMainWindow, splitter: QSplitter, config_dir: Path) -> None:
+        self._window = window
+        self._splitter = splitter
+        self._path = config_dir / FILE_NAME
+        window.setMinimumSize(*MINIMUM_WINDOW)
+        for index, width in enumerate(MINIMUM_PANES):
+            widget = splitter.widget(index)
+            if widget is not None:
+                widget.setMinimumWidth(width)
+
+    def _settings(self) -> QSettings:
+        return QSettings(str(self._path), QSettings.Format.IniFormat)
+
+    def restore(self) -> bool:
+        """Put back what :meth:`save` kept; False when nothing (usable) was kept."""
+        if not self._path.is_file():
+            return False
+        settings = self._settings()
+        geometry = settings.value("window/geometry")
+        sizes = settings.value("window/splitter")
+        restored = False
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            restored = self._window.restoreGeometry(geometry)
+        if isinstance(sizes, QByteArray) and not sizes.isEmpty():
+            restored = self._splitter.restoreState(sizes) or restored
+        return restored
+
+    def save(self) -> None:
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("window layout not saved: %s", exc)
+            return
+        settings = self._settings()
+        settings.setValue("window/geometry", self._window.saveGeometry())
+        settings.setValue("window/splitter", self._splitter.saveState())
+        settings.sync()
+        if settings.status() is not QSettings.Status.NoError:
+            log.warning("window layout not saved to %s", self._path)
