@@ -121,10 +121,29 @@ def format_command_start(command: str, started_at: datetime) -> str:
     return f"▶ {command}    [{started_at.strftime('%Y-%m-%d %H:%M:%S')}]"
 
 
+#: how a command that a signal ended is described, by the signal's name as providers give it
+#: (the local provider: "interrupted", "terminated", "killed"; E2B's envd: "interrupt", …)
+_SIGNAL_WORDS = {
+    "interrupted": "stopped (interrupted, as Ctrl+C does)",
+    "interrupt": "stopped (interrupted, as Ctrl+C does)",
+    "sigint": "stopped (interrupted, as Ctrl+C does)",
+    "terminated": "stopped (asked to end)",
+    "sigterm": "stopped (asked to end)",
+    "killed": "stopped by force (it did not end when asked)",
+    "sigkill": "stopped by force (it did not end when asked)",
+    "hung up": "ended: its terminal hung up",
+}
+
+
+def signal_words(signal_name: str) -> str:
+    """What a signal did to a command, in words ("stopped by force …"), never "killed by killed"."""
+    return _SIGNAL_WORDS.get(signal_name.lower(), f"ended by the signal {signal_name}")
+
+
 def format_command_end(exit_code: int | None, signal_name: str | None, duration_s: float) -> str:
     """The footer line written after a command's output."""
     if signal_name:
-        outcome = f"killed by {signal_name}"
+        outcome = signal_words(signal_name)
     elif exit_code is None:
         outcome = "ended (exit code unknown)"
     elif exit_code == 0:

@@ -184,8 +184,20 @@ def test_command_header_and_footer_lines():
         ("▶ npm test    [2026-01-02 03:04:05]", "meta"),
         ("partial", "stdout"),
         ("■ exit code 1 (failed) after 2.5 s", "meta"),
-        ("■ killed by SIGTERM after 1 min 15 s", "meta"),
+        ("■ stopped (asked to end) after 1 min 15 s", "meta"),
     ]
+
+
+def test_a_command_a_signal_ended_is_described_in_words():
+    b = TerminalBuffer()
+    for name in ("killed", "interrupted", "interrupt", "SIGUSR1"):
+        b.end_command(None, name, 1)
+    texts = [line.text for line in lines_of(b)]
+    assert texts == ["■ stopped by force (it did not end when asked) after 1.0 s",
+                     "■ stopped (interrupted, as Ctrl+C does) after 1.0 s",
+                     "■ stopped (interrupted, as Ctrl+C does) after 1.0 s",
+                     "■ ended by the signal SIGUSR1 after 1.0 s"]
+    assert not any("killed by" in text for text in texts)
 
 
 def test_scrollback_drops_oldest_lines_and_counts_them():

@@ -112,7 +112,7 @@ def test_dropped_foreground_stream_keeps_following_the_command(make_manager, e2b
     assert manager.snapshot(sid).state is SessionState.IDLE  # the state before: Stop works again
     assert manager.snapshot(sid).running == "sleep 600"
     assert manager.interrupt(sid)
-    qtbot.waitUntil(lambda: "killed" in text(manager, sid).split("sleep 600")[-1], timeout=20_000)
+    qtbot.waitUntil(lambda: "■ stopped" in text(manager, sid).split("sleep 600")[-1], timeout=20_000)
     assert e2b_env.is_alive(sandbox_id) and net.kills() == []
 
 

@@ -71,7 +71,7 @@ def test_a_session_from_start_to_end_with_clicks(make_window, qtbot, git_project
     qtbot.waitUntil(lambda: window.session_panel.stop_button.isEnabled())
     window.session_panel.input_edit.setFocus()
     qtbot.keyClick(window.session_panel.input_edit, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: "killed" in console_text(window))
+    qtbot.waitUntil(lambda: "■ stopped" in console_text(window))
 
     window.session_panel.end_button.click()
     box = window.session_panel.end_confirmation
