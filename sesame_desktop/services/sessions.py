@@ -32,9 +32,11 @@ from sesame_desktop.core.sessions import (
     SessionState,
 )
 from sesame_desktop.core.terminal import TerminalBuffer
+from sesame_desktop.core.terminal_lines import signal_words
 from sesame_desktop.sandbox.base import CommandHandle, CommandResult, Sandbox, SandboxProvider, SandboxSpec
 from sesame_desktop.services.session_lifecycle import SessionLifecycle
 from sesame_desktop.services.session_output import SessionOutput
+from sesame_desktop.services.session_processes import SessionProcesses
 from sesame_desktop.services.session_restore import SessionRestore
 from sesame_desktop.services.session_steps import SessionSteps
 from sesame_desktop.services.session_store import SessionStore
@@ -75,7 +77,7 @@ class Session:
     before_reconnect: SessionState | None = None
 
 
-class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore, QObject):
+class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore, SessionProcesses, QObject):
     """Starts and ends sessions and runs their commands.
 
     Other services attach to a session through :meth:`add_output_tap` (every chunk of output,
@@ -90,6 +92,7 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
             emitted again when the app reattaches to it.
         lifetime_running_out(SessionSnapshot): the sandbox ends in under ``WARN_BEFORE_S``.
         problem(UserMessage): something asked of a session (extending it) could not be done.
+        commands_changed(str): a command of the session started or ended (session id).
     """
 
     session_added = Signal(object)
@@ -98,6 +101,7 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
     sandbox_ready = Signal(str)
     lifetime_running_out = Signal(object)
     problem = Signal(object)
+    commands_changed = Signal(str)
 
     def __init__(self, providers: ProviderFactory, config: Callable[[], EffectiveConfig],
                  *, scrollback_lines: int = 100_000, store: SessionStore | None = None,
@@ -268,12 +272,14 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
     def _started(self, session: Session, handle: CommandHandle, command: str, background: bool) -> None:
         session.commands[handle.pid] = CommandRecord(command, handle.pid, background, started_at=time.time())
         self._persist(session)
+        self.commands_changed.emit(session.snapshot.id)
 
     def _command_done(self, session: Session, pid: int) -> None:
         record = session.commands.get(pid)
         if record is not None:
             session.commands[pid] = replace(record, done=True)
             self._persist(session)
+        self.commands_changed.emit(session.snapshot.id)
 
     async def _foreground(self, session: Session, command: str, *,
                           handle: CommandHandle | None = None) -> CommandResult | None:
@@ -334,7 +340,8 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
         if result is None:
             return
         self._command_done(session, handle.pid)
-        ended = f"exit code {result.exit_code}" if result.exit_code is not None else result.signal_name
+        ended = (f"exit code {result.exit_code}" if result.exit_code is not None
+                 else signal_words(result.signal_name or "unknown"))
         output.meta(f"Background command ended ({ended}): {command}")
 
     def send_input(self, session_id: str, text: str) -> bool:

@@ -37,6 +37,11 @@ class TaskGroupOwner:
         task = self._keyed.get(key)
         return task is not None and not task.done()
 
+    def task(self, key: str) -> asyncio.Task[Any] | None:
+        """The task started under ``key``, while it runs."""
+        task = self._keyed.get(key)
+        return task if task is not None and not task.done() else None
+
     def start(self, coro: Coroutine[Any, Any, Any], *, key: str | None = None) -> asyncio.Task[Any]:
         if self._closed:
             coro.close()

@@ -46,6 +46,7 @@ from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter, plain_box, plain_label, set_informative
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
 from sesame_desktop.ui.ports_view import PortNotice, PortsView
+from sesame_desktop.ui.processes_view import ProcessesView
 from sesame_desktop.ui.session_list import SessionListModel
 from sesame_desktop.ui.session_panel import SessionPanel
 from sesame_desktop.ui.settings_dialog import SettingsDialog
@@ -273,6 +274,8 @@ class MainWindow(QMainWindow):
         side.setObjectName("sideTabs")
         side.addTab(self.files_view, "Files")
         side.addTab(self.ports_view, "Ports")
+        self.processes_view = ProcessesView(self._sessions)
+        side.addTab(self.processes_view, "Processes")
         self.agent_tabs = AgentTabs(self, self._sessions, self._settings, self.url_opener, hinted=HintedView,
                                     show_message=self.messages.show_message, select_session=self.select_session,
                                     apply_work=self._apply_work, focus_console=self.session_panel.console.setFocus)
@@ -586,6 +589,7 @@ class MainWindow(QMainWindow):
             self.files_view.set_empty(not self.file_panel.show_session(session_id))
             self.ports_view.show_session(session_id)
             self.agent_tabs.show_session(session_id)
+            self.processes_view.show_session(session_id)
             self.session_actions.sync()
             self._show_provider()
 

@@ -1,0 +1,168 @@
+"""The Processes tab: every command the selected session started, with Stop and Restart.
+
+Foreground and background commands alike, newest first, each with its state and start time.
+Commands come from the user or an agent and may be any length: they are shown as plain text,
+elided, with the whole command in the tooltip.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sesame_desktop.core.session_words import plural
+from sesame_desktop.core.sessions import SessionSnapshot
+from sesame_desktop.services.session_processes import ProcessInfo
+from sesame_desktop.services.sessions import SessionManager
+
+COLUMNS = ("Command", "Kind", "State", "Started")
+PID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def started_words(started_at: float, now: float | None = None) -> str:
+    """``14:03:12`` today, with the date before when it was not today."""
+    now = time.time() if now is None else now
+    if time.strftime("%Y-%m-%d", time.localtime(started_at)) == time.strftime("%Y-%m-%d", time.localtime(now)):
+        return time.strftime("%H:%M:%S", time.localtime(started_at))
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(started_at))
+
+
+class ProcessesView(QWidget):
+    """The selected session's commands; Stop and Restart act on the selected one."""
+
+    def __init__(self, manager: SessionManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._manager = manager
+        self._session_id: str | None = None
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("processesTree")
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.currentItemChanged.connect(self._on_tree_current_item_changed)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the selected command (Ctrl+C first, by force if it does not stop)")
+        self.stop_button.clicked.connect(self._on_stop_button_clicked)
+        self.restart_button = QPushButton("Restart")
+        self.restart_button.setToolTip("Stop the selected command if it runs, then start it again")
+        self.restart_button.clicked.connect(self._on_restart_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.restart_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        manager.commands_changed.connect(self._on_manager_commands_changed)
+        manager.session_changed.connect(self._on_manager_session_changed)
+        manager.session_removed.connect(self._on_manager_session_removed)
+        self._refresh()
+
+    @property
+    def session_id(self) -> str | None:
+        return self._session_id
+
+    def show_session(self, session_id: str | None) -> None:
+        self._session_id = session_id
+        self._refresh()
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The texts shown, row by row (the whole command in the first column)."""
+        return [tuple(self.tree.topLevelItem(i).data(c, Qt.ItemDataRole.DisplayRole) for c in range(len(COLUMNS)))
+                for i in range(self.tree.topLevelItemCount())]
+
+    def select_command(self, command: str) -> bool:
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item.text(0) == command:
+                self.tree.setCurrentItem(item)
+                return True
+        return False
+
+    def _selected(self) -> ProcessInfo | None:
+        item = self.tree.currentItem()
+        if item is None or self._session_id is None:
+            return None
+        pid = item.data(0, PID_ROLE)
+        return next((p for p in self._manager.processes(self._session_id) if p.pid == pid), None)
+
+    def _refresh(self) -> None:
+        selected = self.tree.currentItem()
+        selected_pid = selected.data(0, PID_ROLE) if selected is not None else None
+        self.tree.clear()
+        processes = self._manager.processes(self._session_id) if self._session_id is not None else ()
+        for process in processes:
+            item = QTreeWidgetItem([
+                process.command,
+                "Background" if process.background else "Foreground",
+                "Running" if process.running else "Ended",
+                started_words(process.started_at),
+            ])
+            item.setToolTip(0, process.command)
+            item.setData(0, PID_ROLE, process.pid)
+            self.tree.addTopLevelItem(item)
+            if process.pid == selected_pid:
+                self.tree.setCurrentItem(item)
+        running = sum(p.running for p in processes)
+        self.tree.setToolTip(f"{plural(len(processes), 'command')}, {running} running" if processes else
+                             "Commands the session starts (foreground and background) are listed here.")
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        process = self._selected()
+        accepts = (self._session_id is not None
+                   and self._manager.snapshot(self._session_id).state.accepts_commands)
+        self.stop_button.setEnabled(process is not None and process.running)
+        self.restart_button.setEnabled(process is not None and accepts)
+
+    @Slot(str)
+    def _on_manager_commands_changed(self, session_id: str) -> None:
+        if session_id == self._session_id:
+            self._refresh()
+
+    @Slot(object)
+    def _on_manager_session_changed(self, snapshot: SessionSnapshot) -> None:
+        if snapshot.id == self._session_id:
+            self._refresh()
+
+    @Slot(str)
+    def _on_manager_session_removed(self, session_id: str) -> None:
+        if session_id == self._session_id:
+            self.show_session(None)
+
+    @Slot()
+    def _on_tree_current_item_changed(self) -> None:
+        self._update_buttons()
+
+    @Slot()
+    def _on_stop_button_clicked(self) -> None:
+        process = self._selected()
+        if process is not None and self._session_id is not None:
+            self._manager.stop_process(self._session_id, process.pid)
+
+    @Slot()
+    def _on_restart_button_clicked(self) -> None:
+        process = self._selected()
+        if process is not None and self._session_id is not None:
+            self._manager.restart_process(self._session_id, process.pid)

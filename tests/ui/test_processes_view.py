@@ -1,0 +1,57 @@
+"""The Processes tab lists a session's commands and stops and restarts them (real processes)."""
+
+from __future__ import annotations
+
+from sesame_desktop.core.sessions import SessionState
+from tests.ui.test_sessions_ui import console_text, start_session, state_of, type_command
+
+
+def run_in_background(window, qtbot, command: str) -> None:
+    window.session_panel.background_button.setChecked(True)
+    type_command(window, qtbot, command)
+
+
+def test_background_and_foreground_commands_are_listed_and_stopped(make_window, qtbot):
+    window = make_window()
+    view = window.processes_view
+    session_id = start_session(window, qtbot, empty=True, task="echo first")
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=30_000)
+    assert view.session_id == session_id
+    qtbot.waitUntil(lambda: [r[:3] for r in view.rows()] == [("echo first", "Foreground", "Ended")])
+    run_in_background(window, qtbot, "sleep 300")
+    qtbot.waitUntil(lambda: ("sleep 300", "Background", "Running") in [r[:3] for r in view.rows()], timeout=30_000)
+    assert view.rows()[0][0] == "sleep 300"  # newest first
+    assert len(view.rows()[0][3]) >= 8  # a start time, HH:MM:SS
+
+    assert view.select_command("sleep 300")
+    assert view.stop_button.isEnabled() and view.restart_button.isEnabled()
+    view.stop_button.click()
+    qtbot.waitUntil(lambda: ("sleep 300", "Background", "Ended") in [r[:3] for r in view.rows()], timeout=30_000)
+    text = console_text(window)
+    assert "Stopping \u201csleep 300\u201d" in text
+    assert "Background command ended (stopped" in text and "killed by" not in text
+    assert not view.stop_button.isEnabled()
+
+
+def test_restart_runs_the_command_again(make_window, qtbot):
+    window = make_window()
+    view = window.processes_view
+    session_id = start_session(window, qtbot, empty=True, task="echo run-$((1 + 1))")
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=30_000)
+    qtbot.waitUntil(lambda: len(view.rows()) == 1)
+    assert view.select_command("echo run-$((1 + 1))")
+    view.restart_button.click()
+    qtbot.waitUntil(lambda: len(view.rows()) == 2, timeout=30_000)
+    qtbot.waitUntil(lambda: console_text(window).count("run-2") == 2, timeout=30_000)
+
+
+def test_a_long_command_is_elided_with_the_whole_command_in_the_tooltip(make_window, qtbot):
+    window = make_window()
+    view = window.processes_view
+    command = "echo " + "w" * 500
+    session_id = start_session(window, qtbot, empty=True, task=command)
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=30_000)
+    qtbot.waitUntil(lambda: len(view.rows()) == 1)
+    item = view.tree.topLevelItem(0)
+    assert item.toolTip(0) == command
+    assert view.tree.sizeHint().width() < 1000
