@@ -16,6 +16,7 @@ class UserMessage:
         next_step: what the user can do about it.
         details: optional technical text (already scrubbed of secrets) for a "details" view.
         link: an optional https URL that helps (a dashboard, a help page).
+        fix_in_settings: the fix is in the Settings dialog (the message offers to open it).
     """
 
     title: str
@@ -23,6 +24,7 @@ class UserMessage:
     next_step: str = ""
     details: str = ""
     link: str = ""
+    fix_in_settings: bool = False
 
     def text(self) -> str:
         return " ".join(part for part in (self.explanation, self.next_step) if part)

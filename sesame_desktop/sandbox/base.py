@@ -35,6 +35,7 @@ class SandboxSpec:
         template: E2B template; empty for the default.
         timeout_ms: the sandbox lifetime.
         envs: environment variables for every command.
+        template_typed: the template was typed in the New Session dialog (not from Settings).
     """
 
     session_id: str
@@ -42,6 +43,7 @@ class SandboxSpec:
     template: str = ""
     timeout_ms: int = 3_600_000
     envs: Mapping[str, str] = field(default_factory=dict)
+    template_typed: bool = False
 
 
 @dataclass(frozen=True)

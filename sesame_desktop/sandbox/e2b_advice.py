@@ -15,4 +15,4 @@ def no_key_error() -> UserFacingError:
         explanation="E2B sessions need an API key, and none is set.",
         next_step=f"Enter your key in Settings → E2B API key (or set the {ENV_API_KEY} environment "
                   "variable), or start a Local session instead.",
-        link=DASHBOARD_KEYS))
+        link=DASHBOARD_KEYS, fix_in_settings=True))

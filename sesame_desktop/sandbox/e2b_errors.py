@@ -36,6 +36,7 @@ class Context:
 
     Attributes:
         template: the template the sandbox was asked for ("" for E2B's default).
+        template_typed: it was typed in the New Session dialog, not taken from Settings.
         expired: the sandbox's lifetime has passed on the client's clock.
         details: the exception in words (scrubbed), for the details view.
     """
@@ -43,6 +44,7 @@ class Context:
     template: str
     expired: bool
     details: str
+    template_typed: bool = False
 
 
 Message = Callable[[BaseException, Context], UserMessage]
@@ -52,8 +54,8 @@ def _key_rejected(_exc: BaseException, ctx: Context) -> UserMessage:
     return UserMessage(
         title="E2B rejected the API key",
         explanation="E2B did not accept the API key: it may be mistyped, revoked or from another team.",
-        next_step="Copy a valid key from the E2B dashboard into Settings.",
-        details=ctx.details, link=DASHBOARD_KEYS)
+        next_step="Copy a valid key from the E2B dashboard into Settings → E2B API key.",
+        details=ctx.details, link=DASHBOARD_KEYS, fix_in_settings=True)
 
 
 def _git_auth(_exc: BaseException, ctx: Context) -> UserMessage:
@@ -76,16 +78,23 @@ def _template_missing(_exc: BaseException, ctx: Context) -> UserMessage:
     return UserMessage(
         title="Template not found",
         explanation=f"E2B has no template named \u201c{ctx.template or 'the configured one'}\u201d for this account.",
-        next_step=f"Clear the template in Settings (or {ENV_TEMPLATE}) to use E2B's default, "
-        "or check the template's name in the E2B dashboard.",
+        next_step=_template_advice(ctx, "or check the template's name in the E2B dashboard."),
         details=ctx.details)
+
+
+def _template_advice(ctx: Context, rest: str) -> str:
+    """Where to fix the template: where it was typed (the Settings field first, the variable second)."""
+    if ctx.template_typed:
+        return f"Correct the template in the New Session dialog, or leave it empty to use E2B's default; {rest}"
+    return (f"Clear the Template field in Settings (or the {ENV_TEMPLATE} environment variable) to use "
+            f"E2B's default, {rest}")
 
 
 def _template_failed(_exc: BaseException, ctx: Context) -> UserMessage:
     return UserMessage(
         title="The template cannot be used",
         explanation=f"E2B could not start a sandbox from the template \u201c{ctx.template or 'default'}\u201d.",
-        next_step=f"Check the template in the E2B dashboard, or clear it in Settings (or {ENV_TEMPLATE}).",
+        next_step=_template_advice(ctx, "or check the template in the E2B dashboard."),
         details=ctx.details)
 
 
@@ -94,8 +103,8 @@ def _sandbox_gone(_exc: BaseException, ctx: Context) -> UserMessage:
         return UserMessage(
             title="Sandbox lifetime reached",
             explanation="The sandbox reached the end of its lifetime and was stopped by E2B.",
-            next_step=f"Start a new session; for longer work set a longer lifetime in Settings "
-            f"(or {ENV_TIMEOUT}), or extend the session before it runs out.",
+            next_step=f"Start a new session; for longer work set a longer Sandbox lifetime in Settings "
+            f"(or the {ENV_TIMEOUT} environment variable), or extend the session before it runs out.",
             details=ctx.details)
     return UserMessage(
         title="Sandbox gone",
@@ -207,9 +216,10 @@ def _cancel_requested() -> bool:
     return task is not None and task.cancelling() > 0
 
 
-def message_for(exc: BaseException, *, template: str = "", expired: bool = False) -> UserMessage:
+def message_for(exc: BaseException, *, template: str = "", expired: bool = False,
+                template_typed: bool = False) -> UserMessage:
     """The message for an SDK (or transport) exception, through :data:`TABLE`."""
-    ctx = Context(template, expired, scrub(f"{type(exc).__name__}: {exc}"))
+    ctx = Context(template, expired, scrub(f"{type(exc).__name__}: {exc}"), template_typed)
     if _is_template_missing(exc):
         return _template_missing(exc, ctx)
     for classes, make in TABLE:
@@ -221,7 +231,8 @@ def message_for(exc: BaseException, *, template: str = "", expired: bool = False
     return _other(exc, ctx)
 
 
-def translate(exc: BaseException, *, template: str = "", expired: bool = False) -> UserFacingError:
+def translate(exc: BaseException, *, template: str = "", expired: bool = False,
+              template_typed: bool = False) -> UserFacingError:
     """The user-facing form of an exception the SDK (or its transport) raised.
 
     Raises:
@@ -234,6 +245,6 @@ def translate(exc: BaseException, *, template: str = "", expired: bool = False) 
         log.debug("a cancelled E2B call: %s", scrub(f"{type(exc).__name__}: {exc}"))
         raise asyncio.CancelledError()
     log.info("E2B error: %s", scrub(f"{type(exc).__name__}: {exc}"))
-    return UserFacingError(message_for(exc, template=template, expired=expired))
+    return UserFacingError(message_for(exc, template=template, expired=expired, template_typed=template_typed))
 
 

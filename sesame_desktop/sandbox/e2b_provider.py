@@ -429,7 +429,7 @@ class E2BProvider(SandboxProvider):
                 lifecycle=SandboxLifecycle(on_timeout="pause") if self.pause_on_timeout else None,
             )
         except Exception as exc:  # noqa: BLE001 - every SDK failure becomes a user message
-            raise translate(exc, template=spec.template) from None
+            raise translate(exc, template=spec.template, template_typed=spec.template_typed) from None
         log.info("session %s: E2B sandbox %s created", spec.session_id, sdk.sandbox_id)
         return E2BSandbox(sdk, spec, api_key=self._key.reveal())
 

@@ -211,7 +211,8 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
         request = session.request
         return SandboxSpec(session_id=session.snapshot.id, name=session.snapshot.name,
                            template=request.template if request.template is not None else config.template.value,
-                           timeout_ms=request.timeout_ms or config.timeout_ms.value)
+                           timeout_ms=request.timeout_ms or config.timeout_ms.value,
+                           template_typed=request.template is not None)
 
     async def _run(self, session: Session) -> None:
         request = session.request

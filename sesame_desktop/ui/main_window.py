@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         self._settings = settings
         self._log_dir = log_dir
         self.messages = messages or MessageCenter(self)
+        self.messages.open_settings = self.open_settings
         self.url_opener = SafeUrlOpener(self)
         self.url_opener.refused.connect(self._on_url_opener_refused)
         self._tasks = TaskGroupOwner("main-window", on_error=self.messages.show_exception)
@@ -257,6 +258,7 @@ class MainWindow(QMainWindow):
         self.session_panel.problem.connect(self.messages.show_message)
         self.session_panel.session_started.connect(self.select_session)
         self.session_panel.apply_requested.connect(self._on_session_panel_apply_requested)
+        self.session_panel.settings_requested.connect(self.open_settings)
         self.console_view = HintedView("The selected session's output appears here as it runs.",
                                        self.session_panel)
         self.console_view.setObjectName("consoleView")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import traceback
+from collections.abc import Callable
 from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
@@ -92,6 +93,8 @@ class MessageCenter(QObject):
     def __init__(self, parent_window: QWidget | None = None) -> None:
         super().__init__(parent_window)
         self._window = parent_window
+        #: opens the Settings dialog; messages whose fix is there get an Open Settings button
+        self.open_settings: Callable[[], object] | None = None
         self._open: dict[tuple[str, str], QMessageBox] = {}
 
     @property
@@ -108,6 +111,7 @@ class MessageCenter(QObject):
         set_informative(box, message.text())
         if message.details:
             box.setDetailedText(message.details)
+        add_settings_button(box, message, self.open_settings)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(lambda _result, k=key: self._open.pop(k, None))
@@ -143,3 +147,12 @@ class MessageCenter(QObject):
         log.error("asyncio: %s", context.get("message", "error"), exc_info=exc)
         if exc is not None and not isinstance(exc, (ConnectionResetError, BrokenPipeError)):
             self.show_exception(exc)
+
+
+def add_settings_button(box: QMessageBox, message: UserMessage, open_settings: Callable[[], object] | None) -> None:
+    """An *Open Settings…* button on ``box`` when ``message``'s fix is in Settings."""
+    if not message.fix_in_settings or open_settings is None:
+        return
+    button = box.addButton("Open Settings…", QMessageBox.ButtonRole.AcceptRole)
+    button.setObjectName("openSettingsButton")
+    button.clicked.connect(lambda: open_settings())

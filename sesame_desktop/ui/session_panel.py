@@ -35,7 +35,7 @@ from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.terminals import TerminalService
 from sesame_desktop.ui.console import ConsoleView
 from sesame_desktop.ui.elided_label import ElidedLabel
-from sesame_desktop.ui.messages import plain_box, plain_label, set_informative
+from sesame_desktop.ui.messages import add_settings_button, plain_box, plain_label, set_informative
 from sesame_desktop.ui.provider_notes import full_rights_label
 from sesame_desktop.ui.terminal_tab import TerminalTabs
 from sesame_desktop.ui.url_opener import SafeUrlOpener
@@ -50,11 +50,13 @@ class SessionPanel(QWidget):
         problem(UserMessage): something the user asked for could not be done.
         session_started(str): Retry or Duplicate started a new session (its id).
         apply_requested(str): the user asked to apply a session's saved work to their folder.
+        settings_requested(): the user wants the Settings dialog (to fix what an error names).
     """
 
     problem = Signal(object)
     session_started = Signal(str)
     apply_requested = Signal(str)
+    settings_requested = Signal()
 
     def __init__(self, manager: SessionManager, opener: SafeUrlOpener | None = None,
                  parent: QWidget | None = None) -> None:
@@ -386,6 +388,7 @@ class SessionPanel(QWidget):
         set_informative(box, error.text())
         if error.details:
             box.setDetailedText(error.details)
+        add_settings_button(box, error, self.settings_requested.emit)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.error_box = box
         box.open()

@@ -117,3 +117,19 @@ def test_no_ui_code_branches_on_a_message_title():
                 if any(isinstance(p, ast.Attribute) and p.attr == "title" for p in parts):
                     offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
+
+
+def test_template_advice_points_where_the_template_was_typed():
+    missing = e2b.SandboxException("404: template 'x' not found")
+    missing.status_code = 404
+    from_settings = message_for(missing, template="x").next_step
+    typed = message_for(missing, template="x", template_typed=True).next_step
+    assert from_settings.index("Settings") < from_settings.index("E2B_SANDBOX_TEMPLATE")  # field first
+    assert "New Session dialog" in typed and "Settings" not in typed
+
+
+def test_the_no_key_advice_names_the_settings_field_before_the_variable():
+    from sesame_desktop.sandbox.e2b_advice import no_key_error
+
+    step = no_key_error().message.next_step
+    assert step.index("Settings") < step.index("E2B_API_KEY")

@@ -88,6 +88,8 @@ def test_e2b_errors_show_in_the_window(real_keyring, e2b_env, make_window, qtbot
     shown_title, explanation = failed_error(window, qtbot, session_id)
     assert shown_title == title
     assert "e2b_rejected_key_000" not in explanation
+    if template:  # typed in the New Session dialog: the advice points there, not at Settings
+        assert "New Session dialog" in window._sessions.snapshot(session_id).error.next_step
 
 
 def test_no_key_set(real_keyring, e2b_env, make_window, qtbot):
@@ -96,6 +98,12 @@ def test_no_key_set(real_keyring, e2b_env, make_window, qtbot):
     title, explanation = failed_error(window, qtbot, session_id)
     assert title == "No E2B API key"
     assert "Settings" in explanation
+    window.session_panel.error_button.click()
+    box = window.session_panel.error_box
+    button = next(b for b in box.buttons() if b.text() == "Open Settings…")  # the fix is there
+    button.click()
+    qtbot.waitUntil(lambda: window.settings_dialog is not None and window.settings_dialog.isVisible())
+    window.settings_dialog.reject()
 
 
 def test_network_down(real_keyring, e2b_env, make_window, qtbot, monkeypatch):
