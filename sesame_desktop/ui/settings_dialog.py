@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 DASHBOARD_URL = "https://e2b.dev/dashboard?tab=keys"
 MS_PER_MINUTE = 60_000
 MS_PER_HOUR = 3_600_000
+MIN_WIDTH = 520  # wide enough that notes and errors wrap into a few readable lines
 
 
 def split_lifetime(ms: int) -> tuple[int, int]:
@@ -70,10 +72,10 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")
-        self.setMinimumWidth(520)
         self._settings = settings
         self._tasks = TaskGroupOwner("settings-dialog", on_error=self._show_unexpected)
         self._loaded_key = ""
+        self._key_problem: UserMessage | None = None
         config = settings.config
 
         self.provider_combo = QComboBox()
@@ -126,6 +128,9 @@ class SettingsDialog(QDialog):
         self.template_edit.setPlaceholderText("E2B default template")
 
         form = QFormLayout()
+        # rows keep their height whatever a note says (wrapped notes never squeeze the fields)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("&Provider:", self.provider_combo)
         self.provider_note = self._locked_note(config.provider.origin)
         form.addRow("", self.provider_note)
@@ -160,13 +165,18 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
-        intro = QLabel("Sessions run on this computer with the Local provider. With an E2B API key "
-                       "they run in E2B cloud sandboxes.")
+        self.intro_label = intro = plain_label()
+        intro.setObjectName("settingsIntro")
         intro.setWordWrap(True)
+        self._update_intro()
+        self.provider_combo.currentIndexChanged.connect(self._update_intro)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
+        # the dialog grows with what it shows (a long keyring error is never cut off)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        self.setMinimumWidth(MIN_WIDTH)
 
         self._lock(self.provider_combo, config.provider.origin)
         self._lock(self.lifetime_spin, config.timeout_ms.origin)
@@ -209,6 +219,7 @@ class SettingsDialog(QDialog):
             try:
                 key = await self._settings.api_key()
             except UserFacingError as exc:
+                self._key_problem = exc.message
                 self.key_note.setText(f"{exc.message.title}: {exc.message.text()}")
                 self.key_edit.setEnabled(True)
                 return
@@ -218,6 +229,8 @@ class SettingsDialog(QDialog):
             self.key_note.setText("Stored in the system keyring." if key
                                   else "No key stored yet. Sessions use the Local provider until one is set.")
         finally:
+            self._update_intro()
+            self.adjustSize()
             self.key_loaded.emit()
 
     @property
@@ -237,6 +250,8 @@ class SettingsDialog(QDialog):
         except ValueError as exc:
             return values, f"Template: {exc}."
         text = self.key_edit.text().strip()
+        if problem := self._e2b_problem(values["provider"], text):
+            return values, problem
         values["key_changed"] = (self.key_edit.isEnabled() and text != self._loaded_key
                                  and self._settings.config.api_key_origin.kind is not OriginKind.ENVIRONMENT)
         values["api_key"] = None
@@ -265,6 +280,32 @@ class SettingsDialog(QDialog):
     def _show_error(self, message: UserMessage) -> None:
         self.error_label.setText(f"{message.title}\n{message.text()}")
         self.error_label.show()
+        self.adjustSize()
+
+    def _e2b_problem(self, provider: Provider, typed_key: str) -> str | None:
+        """Why E2B cannot be saved as the provider (no key, or no keyring to keep one), or None."""
+        if provider is not Provider.E2B or self._settings.config.api_key_origin.kind is OriginKind.ENVIRONMENT:
+            return None
+        if self.provider_combo.isEnabled() is False:
+            return None  # locked by the environment: not this dialog's choice
+        if self._key_problem is not None:
+            return (f"Provider E2B needs an API key, and it cannot be kept: {self._key_problem.title.lower()}. "
+                    f"Choose Local, or set the {ENV_API_KEY} environment variable and restart.")
+        if not typed_key:
+            return ("Provider E2B needs an API key: enter it in E2B API key (from the E2B dashboard), "
+                    "or choose Local.")
+        return None
+
+    @Slot()
+    def _update_intro(self) -> None:
+        e2b = self.provider_combo.currentData() is Provider.E2B
+        has_key = bool(self._loaded_key) or self._settings.config.api_key_origin.kind is OriginKind.ENVIRONMENT
+        self.intro_label.setText(
+            "New sessions run in E2B cloud sandboxes with your API key. Choose Local to run them on this computer."
+            if e2b and has_key else
+            "New sessions run in E2B cloud sandboxes once an API key is set below." if e2b else
+            "New sessions run on this computer with the Local provider. With an E2B API key they can run "
+            "in E2B cloud sandboxes.")
 
     def _show_unexpected(self, exc: BaseException) -> None:
         self._show_error(UserMessage("Could not finish", f"An unexpected error occurred: {type(exc).__name__}.",

@@ -11,6 +11,7 @@ import secretstorage
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
+from sesame_desktop.core.config import Provider
 from sesame_desktop.services.secret_store import ACCOUNT_NAME, SERVICE_NAME
 
 KEY = "e2b_" + "abc123" * 6
@@ -62,6 +63,9 @@ def test_set_key_reopen_and_it_reads_back_from_the_keyring(real_keyring, make_wi
     assert reopened.template_edit.text() == "my-agent"
 
     reopened.key_edit.clear()  # an empty key removes it from the keyring
+    save(reopened, qtbot, expect_close=False)  # not while E2B is the provider: it needs the key
+    assert "Provider E2B needs an API key" in reopened.error_text
+    reopened.provider_combo.setCurrentIndex(reopened.provider_combo.findText("Local"))
     save(reopened, qtbot)
     assert keyring.get_password(SERVICE_NAME, ACCOUNT_NAME) is None
     assert window.key_label.text() == "E2B key: not set"
@@ -162,3 +166,38 @@ def test_a_unicode_key_is_refused_at_the_door(real_keyring, make_window, qtbot):
     assert "codec" not in dialog.error_text
     assert keyring.get_password(SERVICE_NAME, ACCOUNT_NAME) is None
     dialog.reject()
+
+
+def test_no_keyring_refuses_provider_e2b_and_shows_the_whole_error(make_window, qtbot, app_paths):
+    assert isinstance(keyring.get_keyring(), keyring.backends.fail.Keyring)
+    window = make_window()
+    dialog = open_dialog(window, qtbot)
+    rows_before = [dialog.key_edit.height(), dialog.template_edit.height(), dialog.lifetime_spin.height()]
+    assert min(rows_before) >= dialog.template_edit.minimumSizeHint().height()  # no row squeezed
+    dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData(Provider.E2B))
+    qtbot.keyClicks(dialog.key_edit, KEY)
+    save(dialog, qtbot, expect_close=False)
+    assert "Provider E2B needs an API key, and it cannot be kept" in dialog.error_text
+    assert "Choose Local" in dialog.error_text
+    label = dialog.error_label
+    assert label.height() >= label.heightForWidth(label.width())  # the whole text fits: not cut off
+    assert [dialog.key_edit.height(), dialog.template_edit.height(), dialog.lifetime_spin.height()] == rows_before
+    assert window._settings.config.provider.value is Provider.LOCAL  # nothing saved
+    dialog.reject()
+
+
+def test_saving_e2b_with_no_key_at_all_says_so(real_keyring, make_window, qtbot):
+    window = make_window()
+    dialog = open_dialog(window, qtbot)
+    assert "Local provider" in dialog.intro_label.text()
+    dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findData(Provider.E2B))
+    assert "once an API key is set" in dialog.intro_label.text()
+    save(dialog, qtbot, expect_close=False)
+    assert "Provider E2B needs an API key: enter it in E2B API key" in dialog.error_text
+    assert window._settings.config.provider.value is Provider.LOCAL
+    qtbot.keyClicks(dialog.key_edit, KEY)
+    save(dialog, qtbot)
+    assert window._settings.config.provider.value is Provider.E2B
+    again = open_dialog(window, qtbot)
+    assert again.intro_label.text().startswith("New sessions run in E2B cloud sandboxes with your API key")
+    again.reject()
