@@ -390,6 +390,7 @@ class NewSessionDialog(QDialog):
             self.prompt_problem.hide()
         if agent_id != CUSTOM_ID:
             self.custom_problem.hide()
+        self._fit_height()
 
     @Slot()
     def _on_project_changed(self) -> None:
@@ -413,6 +414,14 @@ class NewSessionDialog(QDialog):
         if not folder:
             self.folder_problem.hide()
         self._on_project_changed()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Shrink to the rows now shown, so hidden rows leave no gaps between the others."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+            self.resize(self.width(), self.minimumSizeHint().height())
 
     @Slot()
     def _on_browse_button_clicked(self) -> None:
