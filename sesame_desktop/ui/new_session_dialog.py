@@ -163,7 +163,7 @@ class NewSessionDialog(QDialog):
         self.prompt_edit.setObjectName("promptEdit")
         self.prompt_edit.setPlaceholderText("Describe the task: what to change, where, and how to check it.")
         self.prompt_edit.setTabChangesFocus(True)
-        self.prompt_edit.setMinimumHeight(90)
+        self.prompt_edit.setMinimumHeight(140)
         self.prompt_problem = _problem_label()
         self.custom_edit = QLineEdit()
         self.custom_edit.setObjectName("customAgentEdit")
