@@ -5,7 +5,9 @@ event-loop stall meanwhile.
 
 Runs the real FileService, FileTreeModel and a QTreeView (offscreen) over a real session. A
 5 ms heartbeat timer measures the largest gap in the GUI event loop while the folder is
-listed, sorted and shown (target: never above 50 ms). The baseline, measured in the same
+listed, sorted and shown (target: never above 50 ms); the files are created by a command
+first, and the stall while the sandbox's file watch reports them is printed apart (info). The
+baseline, measured in the same
 run, is the provider's bare ``list_dir`` of the same folder: the ratio says what the tree
 adds on top of getting the listing.
 """
@@ -39,6 +41,7 @@ from sesame_desktop.services.sessions import SessionManager  # noqa: E402
 from sesame_desktop.ui.file_tree_model import FileTreeModel  # noqa: E402
 
 STALL_TARGET_MS = 50.0
+SETTLE_S = 2.0
 
 
 class Heartbeat:
@@ -97,8 +100,12 @@ async def main(files: int, provider_name: str) -> int:
     folder = f"{sandbox.project_dir}/many"
     script = (f"mkdir -p src docs {folder} && cd {folder} && "
               f"python3 -c \"import os\nfor i in range({files}): open(f'file-{{i:06}}.txt','w').close()\"")
+    creation = Heartbeat()
+    creation.start()
     result = await sandbox.run(script, on_stdout=lambda c: None, on_stderr=lambda c: None, timeout_s=600)
     assert result.ok, result
+    await asyncio.sleep(SETTLE_S)  # the sandbox's file watch reports the new files meanwhile
+    creation_stall_ms = creation.stop()
 
     started = time.perf_counter()
     bare = await sandbox.list_dir(folder)
@@ -146,6 +153,8 @@ async def main(files: int, provider_name: str) -> int:
           f"{all_s / bare_s:>8.2f}")
     print(f"{'longest event-loop stall meanwhile':<52}{stall_ms:>8.1f}ms{'<= 50 ms':>12}"
           f"{stall_ms / STALL_TARGET_MS:>8.2f}")
+    print(f"{f'(before: {files:,} files created by a command, watch reports)':<52}{creation_stall_ms:>8.1f}ms"
+          f"{'(info)':>12}")
     ok = stall_ms <= STALL_TARGET_MS
     print(f"file tree stall: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1

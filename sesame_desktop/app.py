@@ -114,15 +114,15 @@ class Application:
     async def run(self, *, quit_after_start: bool = False, script: Path | None = None) -> int:
         started = time.monotonic()
         self.window.show()
-        await self.settings.load()
-        self.window.show_welcome_if_new()
-        restored = await self.sessions.restore()
-        if restored:
-            log.info("restored %d sessions", restored)
-        self.leftovers.check()
-        log.info("%s %s started", APP_NAME, __version__)
-        if script is not None and await run_script(self, script, started):
-            quit_after_start = True
+        if await self._load_unless_quit():
+            self.window.show_welcome_if_new()
+            restored = await self.sessions.restore()
+            if restored:
+                log.info("restored %d sessions", restored)
+            self.leftovers.check()
+            log.info("%s %s started", APP_NAME, __version__)
+            if script is not None and await run_script(self, script, started):
+                quit_after_start = True
         if quit_after_start:
             self._quit.set()
         choice: QuitChoice | None = QuitChoice.END_ALL
@@ -134,6 +134,22 @@ class Application:
                 break
         await self.shutdown(choice)
         return 0
+
+    async def _load_unless_quit(self) -> bool:
+        """Load the settings; a quit asked for meanwhile (a keyring that never answers) wins."""
+        load = asyncio.ensure_future(self.settings.load())
+        quit_asked = asyncio.ensure_future(self._quit.wait())
+        try:
+            await asyncio.wait({load, quit_asked}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            quit_asked.cancel()
+        if load.done():
+            load.result()
+            return True
+        log.info("quit before the settings finished loading")
+        load.cancel()
+        await asyncio.wait({load})
+        return False
 
     async def shutdown(self, choice: QuitChoice = QuitChoice.END_ALL) -> None:
         """End (or pause) open sessions and close the window, within a time limit."""

@@ -15,11 +15,12 @@ from __future__ import annotations
 import enum
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sesame_desktop.core.jsonfile import MAX_CONFIG_BYTES, FileTooLarge, NotARegularFile, read_regular_file
 from sesame_desktop.core.secret import Secret
 
 ENV_PROVIDER = "SANDBOX_PROVIDER"
@@ -31,6 +32,8 @@ DEFAULT_TIMEOUT_MS = 3_600_000
 MIN_TIMEOUT_MS = 1_000
 MAX_TIMEOUT_MS = 24 * 3_600_000  # E2B's longest sandbox lifetime
 MAX_TEMPLATE_LENGTH = 128
+MAX_KEY_LENGTH = 256
+MAX_NUMBER_TEXT = 100  # characters: longer number texts are refused before int() sees them
 
 
 class Provider(enum.Enum):
@@ -154,7 +157,7 @@ class EffectiveConfig:
 
     @property
     def timeout_s(self) -> int:
-        return max(1, self.timeout_ms.value // 1000)
+        return max(1, int(self.timeout_ms.value) // 1000)
 
 
 # -- validation of single values ------------------------------------------------------------
@@ -175,6 +178,9 @@ def parse_timeout_ms(value: object) -> int:
         raise ValueError(f"the timeout must be a number of milliseconds, not {_kind(value)}")
     if isinstance(value, str):
         text = value.strip()
+        if len(text) > MAX_NUMBER_TEXT:
+            raise ValueError(f"the timeout is a number {len(text):,} characters long; it can be at most "
+                             f"{MAX_TIMEOUT_MS} ms (24 hours)")
         try:
             number: float = int(text)
         except ValueError:
@@ -188,8 +194,10 @@ def parse_timeout_ms(value: object) -> int:
         number = value
     else:
         raise ValueError(f"the timeout must be a number of milliseconds, not {_kind(value)}")
+    if isinstance(number, float) and math.isinf(number):
+        raise ValueError(f"the timeout is far too large: it can be at most {MAX_TIMEOUT_MS} ms (24 hours)")
     if isinstance(number, float) and (not math.isfinite(number) or not number.is_integer()):
-        raise ValueError(f"the timeout must be a whole number of milliseconds, not {value!r}")
+        raise ValueError(f"the timeout must be a whole number of milliseconds, not {str(value)[:40]!r}")
     ms = int(number)
     if ms < MIN_TIMEOUT_MS:
         raise ValueError(f"the timeout must be at least {MIN_TIMEOUT_MS} ms (1 second), not {ms}")
@@ -218,7 +226,19 @@ def parse_api_key(value: object) -> Secret:
         raise ValueError("the API key is empty")
     if any(ch.isspace() or not ch.isprintable() for ch in text):
         raise ValueError("the API key contains spaces or control characters")
+    if not text.isascii():
+        raise ValueError("the API key contains characters that are not plain letters, digits or punctuation "
+                         "(E2B keys never do): copy it again from the E2B dashboard")
+    if len(text) > MAX_KEY_LENGTH:
+        raise ValueError(f"the API key is longer than {MAX_KEY_LENGTH} characters: copy only the key")
     return Secret(text)
+
+
+def json_int(text: str) -> int | float:
+    """``parse_int`` for ``json.loads``: a number too long for ``int`` is infinite, not an error."""
+    if len(text) > MAX_NUMBER_TEXT:
+        return -math.inf if text.startswith("-") else math.inf
+    return int(text)
 
 
 def _kind(value: object) -> str:
@@ -263,7 +283,7 @@ def parse_config_text(text: str | bytes, source: str) -> PartialConfig:
         except UnicodeDecodeError as exc:
             raise ConfigError(source, f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=json_int)
     except json.JSONDecodeError as exc:
         raise ConfigError(source, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
     except (ValueError, RecursionError) as exc:
@@ -282,7 +302,7 @@ def parse_config_text(text: str | bytes, source: str) -> PartialConfig:
         problems.append(ConfigProblem(source, f"\"sandboxProvider\" must be an object, not {_kind(provider_section)}"))
         return PartialConfig(origin=origin, problems=tuple(problems))
 
-    def take(name: str, raw: object, key: str, parse) -> None:  # noqa: ANN001
+    def take(name: str, raw: object, key: str, parse: Callable[[object], object]) -> None:
         try:
             values[key] = parse(raw)
         except ValueError as exc:
@@ -311,11 +331,16 @@ def load_config_file(path: Path) -> PartialConfig:
         ConfigError: the file exists but cannot be read or parsed.
     """
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         return PartialConfig(origin=Origin(OriginKind.CONFIG_FILE, str(path)))
     except IsADirectoryError:
         raise ConfigError(str(path), "is a folder, not a file") from None
+    except NotARegularFile as exc:
+        raise ConfigError(str(path), f"is {exc.kind}, not a regular file; it is not read") from None
+    except FileTooLarge:
+        raise ConfigError(str(path), f"is larger than {MAX_CONFIG_BYTES // 1024} KB; a config file is a few lines"
+                          ) from None
     except PermissionError:
         raise ConfigError(str(path), "cannot be read: permission denied") from None
     except OSError as exc:

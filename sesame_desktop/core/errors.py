@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 
@@ -33,3 +34,19 @@ class UserFacingError(Exception):
     def __init__(self, message: UserMessage) -> None:
         super().__init__(f"{message.title}: {message.explanation}")
         self.message = message
+
+
+def caused_by_cancel(exc: BaseException) -> bool:
+    """Whether ``exc`` is, or was raised because of, an ``asyncio.CancelledError``.
+
+    Libraries turn a cancellation into their own exception (the E2B SDK's "Request was
+    cancelled"); a cancellation the app asked for is never an error to show.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, asyncio.CancelledError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

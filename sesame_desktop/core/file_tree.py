@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 HEAVY_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "env", "__pycache__", ".tox",
                         ".mypy_cache", ".pytest_cache", ".next", ".cache", "target", "dist", "build"})
@@ -27,6 +27,7 @@ class FileEntry(NamedTuple):
     is_dir: bool
     size: int
     modified: float
+    is_link: bool = False  # a symbolic link (``is_dir`` then tells its target's kind)
 
 
 def sort_key(entry: FileEntry) -> tuple[int, str, str]:
@@ -65,7 +66,7 @@ class FileNode:
 
     def __init__(self, entry: FileEntry) -> None:
         self.entry = entry
-        self.shown: list[tuple] | None = None
+        self.shown: list[tuple[Any, ...]] | None = None
         self.folders: dict[str, FileNode] = {}
         self.pending: list[FileEntry] = []
         self.loading = False

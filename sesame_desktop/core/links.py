@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 _URL_RE = re.compile(
     r"(?<![A-Za-z0-9])https?://[^\s<>\"'`{}|\\^\x00-\x1f\x7f\u3000-\u303f\uff00-\uffef]+",
@@ -42,7 +43,7 @@ def find_urls(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def link_at(text: str, runs: tuple, column: int) -> str | None:
+def link_at(text: str, runs: tuple[Any, ...], column: int) -> str | None:
     """The link target at ``column``: an OSC 8 hyperlink in ``runs``, else a URL in ``text``.
 
     Args:
@@ -52,7 +53,7 @@ def link_at(text: str, runs: tuple, column: int) -> str | None:
         return None
     for start, end, style in runs:
         if start <= column < end and style.link:
-            return style.link
+            return str(style.link)
     for start, end, url in find_urls(text):
         if start <= column < end:
             return url

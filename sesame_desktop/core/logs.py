@@ -18,7 +18,10 @@ from sesame_desktop.core.secret import Secret
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 MASK = "********"
-_KEY_SHAPE = re.compile(r"\be2b_[A-Za-z0-9]{6,}")
+# An E2B key is "e2b_" and 40 hex digits. A module or logger name ("sandbox.e2b_provider",
+# "tests.e2b_server") is letters only, and must stay readable: a key-shaped word has a digit.
+_KEY_SHAPE = re.compile(r"\be2b_(?=[A-Za-z]*[0-9])[A-Za-z0-9]{16,}")
+MIN_SECRET_LENGTH = 8  # a shorter registered "secret" would mask ordinary words
 
 
 class SecretRegistry:
@@ -30,7 +33,7 @@ class SecretRegistry:
 
     def add(self, secret: Secret | str) -> None:
         value = secret.reveal() if isinstance(secret, Secret) else secret
-        if len(value) >= 4:
+        if len(value) >= MIN_SECRET_LENGTH:
             with self._lock:
                 self._values = self._values | {value}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 
 class Secret:
     """A secret string. ``str()``, ``repr()`` and f-strings show a mask, never the value.
@@ -34,5 +36,5 @@ class Secret:
     def __bool__(self) -> bool:
         return bool(self._value)
 
-    def __reduce__(self):  # noqa: ANN204 - pickling would write the secret somewhere
+    def __reduce__(self) -> NoReturn:  # pickling would write the secret somewhere
         raise TypeError("a Secret cannot be pickled")

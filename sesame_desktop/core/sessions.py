@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from sesame_desktop.core.config import MAX_TIMEOUT_MS, MIN_TIMEOUT_MS, Provider
@@ -123,7 +124,7 @@ class SessionSnapshot:
             return f"{self.state.label} \u2014 {self.ended_how}"
         return self.state.label
 
-    def but(self, **changes: object) -> SessionSnapshot:
+    def but(self, **changes: Any) -> SessionSnapshot:
         return replace(self, **changes)
 
     def time_left(self, now: float | None = None) -> float | None:

@@ -14,11 +14,12 @@ from sesame_desktop.core.config import (
     OriginKind,
     PartialConfig,
     Provider,
+    json_int,
     parse_provider,
     parse_template,
     parse_timeout_ms,
 )
-from sesame_desktop.core.jsonfile import write_json_atomic
+from sesame_desktop.core.jsonfile import FileTooLarge, NotARegularFile, read_regular_file, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,16 @@ def load_settings(path: Path) -> tuple[AppSettings, tuple[ConfigProblem, ...]]:
     """Read the saved settings; a missing or broken file gives defaults and says why."""
     source = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular_file(path).decode("utf-8"), parse_int=json_int)
     except FileNotFoundError:
         return AppSettings(), ()
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        if isinstance(exc, NotARegularFile):
+            reason = f"it is {exc.kind}, not a regular file"
+        elif isinstance(exc, FileTooLarge):
+            reason = "it is far too large for a settings file"
+        else:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
         return AppSettings(), (ConfigProblem(source, f"cannot be used ({reason}); using defaults"),)
     if not isinstance(data, dict):
         return AppSettings(), (ConfigProblem(source, "is not a JSON object; using defaults"),)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from sesame_desktop.core.config import Provider as ProviderKind
-from sesame_desktop.core.file_tree import FileEntry
+from sesame_desktop.core.file_tree import FileEntry as FileEntry  # re-exported for providers
 from sesame_desktop.core.sessions import Project
 
 PROJECT_DIR = "/home/user/project"

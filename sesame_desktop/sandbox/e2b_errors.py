@@ -1,14 +1,27 @@
-"""E2B SDK exceptions translated, once, into messages people understand."""
+"""E2B SDK exceptions translated, once, into messages people understand.
+
+The SDK's ``exceptions`` module gives a class for each kind of failure; :data:`TABLE` maps
+those classes (most specific first) to messages. Text is looked at in one place only: the SDK
+has no class for a template that does not exist (a plain 404 from the control plane).
+
+A cancellation the app asked for (a task cancelled while it awaited the SDK, or the SDK's own
+stream task cancelled by a disconnect) reaches here as an SDK exception caused by an
+``asyncio.CancelledError``: :func:`translate` raises ``CancelledError`` again instead of
+turning it into an error message, so it is never shown to the user.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import e2b
 import httpx
 
 from sesame_desktop.core.config import ENV_API_KEY, ENV_TEMPLATE, ENV_TIMEOUT
-from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.errors import UserFacingError, UserMessage, caused_by_cancel
 from sesame_desktop.core.logs import scrub
 
 log = logging.getLogger(__name__)
@@ -16,91 +29,216 @@ log = logging.getLogger(__name__)
 DASHBOARD_KEYS = "https://e2b.dev/dashboard?tab=keys"
 
 
+@dataclass(frozen=True)
+class Context:
+    """What is known about a failed call besides the exception.
+
+    Attributes:
+        template: the template the sandbox was asked for ("" for E2B's default).
+        expired: the sandbox's lifetime has passed on the client's clock.
+        details: the exception in words (scrubbed), for the details view.
+    """
+
+    template: str
+    expired: bool
+    details: str
+
+
+Message = Callable[[BaseException, Context], UserMessage]
+
+
+def _key_rejected(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="E2B rejected the API key",
+        explanation="E2B did not accept the API key: it may be mistyped, revoked or from another team.",
+        next_step="Copy a valid key from the E2B dashboard into Settings.",
+        details=ctx.details, link=DASHBOARD_KEYS)
+
+
+def _git_auth(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="The git server refused the credentials",
+        explanation="git in the sandbox could not sign in to the repository's server.",
+        next_step="Use a URL with a valid access token, or upload the folder instead.",
+        details=ctx.details)
+
+
+def _rate_limited(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="Too many requests to E2B",
+        explanation="E2B is limiting how fast this account can create or use sandboxes.",
+        next_step="Wait a minute and try again, or end sessions you no longer need.",
+        details=ctx.details)
+
+
+def _template_missing(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="Template not found",
+        explanation=f"E2B has no template named \u201c{ctx.template or 'the configured one'}\u201d for this account.",
+        next_step=f"Clear the template in Settings (or {ENV_TEMPLATE}) to use E2B's default, "
+        "or check the template's name in the E2B dashboard.",
+        details=ctx.details)
+
+
+def _template_failed(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="The template cannot be used",
+        explanation=f"E2B could not start a sandbox from the template \u201c{ctx.template or 'default'}\u201d.",
+        next_step=f"Check the template in the E2B dashboard, or clear it in Settings (or {ENV_TEMPLATE}).",
+        details=ctx.details)
+
+
+def _sandbox_gone(_exc: BaseException, ctx: Context) -> UserMessage:
+    if ctx.expired:
+        return UserMessage(
+            title="Sandbox lifetime reached",
+            explanation="The sandbox reached the end of its lifetime and was stopped by E2B.",
+            next_step=f"Start a new session; for longer work set a longer lifetime in Settings "
+            f"(or {ENV_TIMEOUT}), or extend the session before it runs out.",
+            details=ctx.details)
+    return UserMessage(
+        title="Sandbox gone",
+        explanation="The session's sandbox is no longer running: it may have been stopped from the "
+        "E2B dashboard or reached its lifetime.",
+        next_step="Start a new session.",
+        details=ctx.details)
+
+
+def _disk_full(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="Sandbox disk full", explanation="The sandbox has no space left for this.",
+        next_step="Remove files in the sandbox, or start a session with a larger template.", details=ctx.details)
+
+
+def _file_missing(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="File not found", explanation="The file or folder does not exist in the sandbox.",
+        next_step="Refresh the file tree.", details=ctx.details)
+
+
+def _unreachable(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="E2B cannot be reached",
+        explanation="Sesame Desktop could not connect to E2B: the network may be down, or a proxy "
+        "or firewall is blocking it.",
+        next_step="Check your internet connection and try again, or start a Local session, which "
+        "needs no network.",
+        details=ctx.details)
+
+
+def _unresponsive(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="The sandbox does not respond",
+        explanation="The sandbox is running but does not answer.",
+        next_step="Wait a moment and try again; if it stays silent, end the session and start a new one.",
+        details=ctx.details)
+
+
+def _busy(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="E2B had a problem",
+        explanation="E2B is temporarily unavailable (503).",
+        next_step="Try again in a moment; E2B's status page says whether there is an outage.",
+        details=ctx.details)
+
+
+def _timed_out(_exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="E2B did not answer in time",
+        explanation="A request to E2B timed out.",
+        next_step="Try again; if it keeps happening, check your connection.", details=ctx.details)
+
+
+def _invalid(exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="E2B refused the request",
+        explanation=f"E2B said the request is not valid: {scrub(str(exc))[:300]}",
+        next_step="Check the values in Settings and the session's options.", details=ctx.details)
+
+
+def _server_error(exc: BaseException, ctx: Context) -> UserMessage:
+    status = getattr(exc, "status_code", None)
+    return UserMessage(
+        title="E2B had a problem",
+        explanation=f"E2B answered with an error ({status}).",
+        next_step="Try again in a moment; E2B's status page says whether there is an outage.",
+        details=ctx.details)
+
+
+def _other(exc: BaseException, ctx: Context) -> UserMessage:
+    return UserMessage(
+        title="E2B error",
+        explanation=f"The request to E2B failed: {scrub(str(exc))[:300] or type(exc).__name__}.",
+        next_step="Try again; the log file has the details.",
+        details=ctx.details)
+
+
+_NETWORK: tuple[type[BaseException], ...] = (httpx.TransportError, ConnectionError)
+
+TABLE: tuple[tuple[tuple[type[BaseException], ...], Message], ...] = (
+    ((e2b.GitAuthException,), _git_auth),
+    ((e2b.AuthenticationException,), _key_rejected),
+    ((e2b.RateLimitException,), _rate_limited),
+    ((e2b.TemplateException,), _template_failed),
+    ((e2b.SandboxNotFoundException, e2b.SandboxNotRunningException), _sandbox_gone),
+    ((e2b.NotEnoughSpaceException,), _disk_full),
+    ((e2b.FileNotFoundException,), _file_missing),
+    ((e2b.SandboxUnreachableException, httpx.ConnectError, httpx.ConnectTimeout), _unreachable),
+    ((e2b.GuestUnresponsiveException,), _unresponsive),
+    ((e2b.ServiceBusyException,), _busy),
+    ((httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout, e2b.TimeoutException, TimeoutError), _timed_out),
+    ((*_NETWORK, OSError), _unreachable),
+    ((e2b.InvalidArgumentException,), _invalid),
+)
+"""Exception classes, most specific first, and the message each becomes."""
+
+
+def _is_template_missing(exc: BaseException) -> bool:
+    """The SDK has no class for this: a 404 from the control plane that names a template."""
+    return getattr(exc, "status_code", None) == 404 and "template" in str(exc).lower()
+
+
+def _cancel_requested() -> bool:
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no running loop
+        return False
+    return task is not None and task.cancelling() > 0
+
+
+def message_for(exc: BaseException, *, template: str = "", expired: bool = False) -> UserMessage:
+    """The message for an SDK (or transport) exception, through :data:`TABLE`."""
+    ctx = Context(template, expired, scrub(f"{type(exc).__name__}: {exc}"))
+    if _is_template_missing(exc):
+        return _template_missing(exc, ctx)
+    for classes, make in TABLE:
+        if isinstance(exc, classes):
+            return make(exc, ctx)
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int) and status >= 500:
+        return _server_error(exc, ctx)
+    return _other(exc, ctx)
+
+
+def translate(exc: BaseException, *, template: str = "", expired: bool = False) -> UserFacingError:
+    """The user-facing form of an exception the SDK (or its transport) raised.
+
+    Raises:
+        asyncio.CancelledError: ``exc`` is how the SDK reports a cancellation the app asked
+            for; it stays a cancellation (``raise translate(exc)`` then re-raises it).
+    """
+    if isinstance(exc, UserFacingError):
+        return exc
+    if caused_by_cancel(exc) or (_cancel_requested() and isinstance(exc, e2b.TimeoutException)):
+        log.debug("a cancelled E2B call: %s", scrub(f"{type(exc).__name__}: {exc}"))
+        raise asyncio.CancelledError()
+    log.info("E2B error: %s", scrub(f"{type(exc).__name__}: {exc}"))
+    return UserFacingError(message_for(exc, template=template, expired=expired))
+
+
 def no_key_error() -> UserFacingError:
     return UserFacingError(UserMessage(
         title="No E2B API key",
         explanation="E2B sessions need an API key, and none is set.",
         next_step=f"Add your key in Settings (or set {ENV_API_KEY}), or start a Local session instead.",
-        link=DASHBOARD_KEYS,
-    ))
-
-
-def _network_error(exc: BaseException) -> bool:
-    return isinstance(exc, httpx.TransportError | ConnectionError | OSError) and not isinstance(
-        exc, httpx.ReadTimeout)
-
-
-def translate(exc: BaseException, *, template: str = "", expired: bool = False) -> UserFacingError:
-    """The user-facing form of an exception the SDK (or its transport) raised."""
-    if isinstance(exc, UserFacingError):
-        return exc
-    details = scrub(f"{type(exc).__name__}: {exc}")
-    log.info("E2B error: %s", details)
-    text = str(exc).lower()
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, e2b.AuthenticationException) or status == 401 or "invalid api key" in text:
-        return UserFacingError(UserMessage(
-            title="E2B rejected the API key",
-            explanation="E2B did not accept the API key: it may be mistyped, revoked or from another team.",
-            next_step="Copy a valid key from the E2B dashboard into Settings.",
-            details=details, link=DASHBOARD_KEYS))
-    if isinstance(exc, e2b.RateLimitException) or status == 429:
-        return UserFacingError(UserMessage(
-            title="Too many requests to E2B",
-            explanation="E2B is limiting how fast this account can create or use sandboxes.",
-            next_step="Wait a minute and try again, or end sessions you no longer need.",
-            details=details))
-    if status == 404 and "template" in text:
-        return UserFacingError(UserMessage(
-            title="Template not found",
-            explanation=f"E2B has no template named \u201c{template or 'the configured one'}\u201d for this account.",
-            next_step=f"Clear the template in Settings (or {ENV_TEMPLATE}) to use E2B's default, "
-            "or check the template's name in the E2B dashboard.",
-            details=details))
-    if isinstance(exc, e2b.SandboxNotFoundException | e2b.SandboxNotRunningException) or (
-            isinstance(exc, e2b.TimeoutException) and "sandbox" in text and "not" in text):
-        if expired:
-            return UserFacingError(UserMessage(
-                title="Sandbox lifetime reached",
-                explanation="The sandbox reached the end of its lifetime and was stopped by E2B.",
-                next_step=f"Start a new session; for longer work set a longer lifetime in Settings "
-                f"(or {ENV_TIMEOUT}), or extend the session before it runs out.",
-                details=details))
-        return UserFacingError(UserMessage(
-            title="Sandbox gone",
-            explanation="The session's sandbox is no longer running: it may have been stopped from the "
-            "E2B dashboard or reached its lifetime.",
-            next_step="Start a new session.",
-            details=details))
-    if isinstance(exc, e2b.NotEnoughSpaceException):
-        return UserFacingError(UserMessage(
-            title="Sandbox disk full", explanation="The sandbox has no space left for this.",
-            next_step="Remove files in the sandbox, or start a session with a larger template.", details=details))
-    if isinstance(exc, e2b.FileNotFoundException):
-        return UserFacingError(UserMessage(
-            title="File not found", explanation="The file or folder does not exist in the sandbox.",
-            next_step="Refresh the file tree.", details=details))
-    if _network_error(exc) or isinstance(exc, e2b.SandboxUnreachableException):
-        return UserFacingError(UserMessage(
-            title="E2B cannot be reached",
-            explanation="Sesame Desktop could not connect to E2B: the network may be down, or a proxy "
-            "or firewall is blocking it.",
-            next_step="Check your internet connection and try again, or start a Local session, which "
-            "needs no network.",
-            details=details))
-    if isinstance(exc, e2b.TimeoutException):
-        return UserFacingError(UserMessage(
-            title="E2B did not answer in time",
-            explanation="A request to E2B timed out.",
-            next_step="Try again; if it keeps happening, check your connection.", details=details))
-    if status is not None and status >= 500:
-        return UserFacingError(UserMessage(
-            title="E2B had a problem",
-            explanation=f"E2B answered with an error ({status}).",
-            next_step="Try again in a moment; E2B's status page says whether there is an outage.",
-            details=details))
-    return UserFacingError(UserMessage(
-        title="E2B error",
-        explanation=f"The request to E2B failed: {scrub(str(exc))[:300] or type(exc).__name__}.",
-        next_step="Try again; the log file has the details.",
-        details=details))
+        link=DASHBOARD_KEYS))

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import e2b
 import httpx
 from e2b import AsyncSandbox, CommandExitException, SandboxLifecycle, SandboxQuery, SandboxState
+from e2b.sandbox.filesystem.filesystem import WriteEntry
 
 from sesame_desktop import APP_ID
 from sesame_desktop.core.config import Provider as ProviderKind
@@ -109,7 +110,7 @@ def _retrieved(future: asyncio.Future[Any]) -> None:
 
 
 class E2BCommand(CommandHandle):
-    def __init__(self, handle: e2b.AsyncCommandHandle, sandbox: E2BSandbox) -> None:
+    def __init__(self, handle: e2b.AsyncCommandHandle[Any], sandbox: E2BSandbox) -> None:
         self.pid = handle.pid
         self._handle = handle
         self._sandbox = sandbox
@@ -179,7 +180,7 @@ class E2BWatch(Watch):
 
     async def stop(self) -> None:
         try:
-            await self._handle.stop()
+            await self._handle.stop()  # type: ignore[no-untyped-call]  # untyped in the SDK
         except Exception as exc:  # noqa: BLE001 - a watch of a sandbox that is gone just ends
             log.debug("stopping a watch: %s", exc)
 
@@ -263,8 +264,10 @@ class E2BSandbox(Sandbox, Reattachable):
             nonlocal sent_files, sent_bytes, batch, batch_bytes
             if not batch:
                 return
-            entries = await loop.run_in_executor(
-                None, lambda b=batch: [{"path": f"{self.project_dir}/{rel}", "data": p.read_bytes()} for rel, p in b])
+            def read(b: list[tuple[str, Path]] = batch) -> list[WriteEntry]:
+                return [{"path": f"{self.project_dir}/{rel}", "data": p.read_bytes()} for rel, p in b]
+
+            entries = await loop.run_in_executor(None, read)
             await self.call(self.sdk.files.write_files(entries))
             sent_files += len(batch)
             sent_bytes += batch_bytes
@@ -284,7 +287,8 @@ class E2BSandbox(Sandbox, Reattachable):
     async def list_dir(self, path: str) -> list[FileEntry]:
         entries = await self.call(self.sdk.files.list(path, depth=1))
         return [FileEntry(e.name, e.path, e.type == e2b.FileType.DIR, e.size,
-                          e.modified_time.timestamp() if e.modified_time else 0.0) for e in entries]
+                          e.modified_time.timestamp() if e.modified_time else 0.0,
+                          bool(getattr(e, "symlink_target", None))) for e in entries]
 
     async def read_file(self, path: str) -> bytes:
         return bytes(await self.call(self.sdk.files.read(path, format="bytes")))

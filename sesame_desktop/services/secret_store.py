@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TypeVar
@@ -111,13 +112,81 @@ def translate_keyring_error(exc: BaseException) -> UserFacingError:
     )
 
 
-class SecretStore:
-    """Reads and writes the E2B API key in the OS keyring on an executor thread."""
+MAX_STUCK_CALLS = 4
 
-    def __init__(self, executor: Executor | None = None, *, timeout_s: float = 120.0) -> None:
+
+def _hand_back(future: asyncio.Future[T], result: T | None, error: BaseException | None) -> None:
+    if future.done():  # the caller gave up (time limit or cancel)
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)  # type: ignore[arg-type]
+
+
+class _DaemonCalls:
+    """Runs blocking keyring calls each on a daemon thread.
+
+    A keyring daemon that stops answering leaves the D-Bus call blocked for good. On an
+    executor such a thread is joined when the loop closes and again at interpreter exit, so
+    Quit and SIGTERM would wait on it forever; a daemon thread is simply left behind. At most
+    ``MAX_STUCK_CALLS`` calls are outstanding: past that the keyring counts as not answering.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._outstanding = 0
+
+    @property
+    def outstanding(self) -> int:
+        return self._outstanding
+
+    def submit(self, func: Callable[[], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            if self._outstanding >= MAX_STUCK_CALLS:
+                raise TimeoutError("too many keyring calls without an answer")
+            self._outstanding += 1
+
+        def work() -> None:
+            result: T | None = None
+            error: BaseException | None = None
+            try:
+                result = func()
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+                error = exc
+            finally:
+                with self._lock:
+                    self._outstanding -= 1
+            try:
+                loop.call_soon_threadsafe(_hand_back, future, result, error)
+            except RuntimeError:  # the loop is closed: the app quit meanwhile
+                pass
+
+        threading.Thread(target=work, name="keyring-call", daemon=True).start()
+        return future
+
+
+_CALLS = _DaemonCalls()
+
+
+def outstanding_keyring_calls() -> int:
+    """Keyring calls still running on their threads (tests check none is left behind)."""
+    return _CALLS.outstanding
+
+
+class SecretStore:
+    """Reads and writes the E2B API key in the OS keyring, each call on a daemon thread.
+
+    Every call is bounded by ``timeout_s``; a call that never returns never holds up quitting.
+    """
+
+    def __init__(self, executor: Executor | None = None, *, timeout_s: float = 60.0) -> None:
         """
         Args:
-            executor: where the blocking keyring calls run (default: the loop's).
+            executor: where the blocking keyring calls run (default: a daemon thread each, which
+                quitting never waits for).
             timeout_s: how long to wait for the keyring, which may be showing an unlock prompt.
         """
         self._executor = executor
@@ -126,7 +195,8 @@ class SecretStore:
     async def _run(self, func: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
         try:
-            return await asyncio.wait_for(loop.run_in_executor(self._executor, func), self._timeout_s)
+            future = _CALLS.submit(func) if self._executor is None else loop.run_in_executor(self._executor, func)
+            return await asyncio.wait_for(future, self._timeout_s)
         except asyncio.CancelledError:
             raise
         except TimeoutError:

@@ -152,19 +152,24 @@ class SettingsService(QObject):
                 "the API key in this file could not be moved to the system keyring and was "
                 f"left in the file: {exc.message.title}. {exc.message.next_step}",
             )
+        real = os.path.realpath(self._config_path)
+        where = source if real == os.path.abspath(self._config_path) else f"{source} (a link to {real})"
         try:
-            await asyncio.get_running_loop().run_in_executor(None, remove_api_key, self._config_path)
+            removed = await asyncio.get_running_loop().run_in_executor(None, remove_api_key, self._config_path)
         except (OSError, ValueError) as exc:
             return ConfigProblem(
                 source,
-                "the API key was saved in the keyring but could not be removed from this file "
-                f"({getattr(exc, 'strerror', None) or type(exc).__name__}); remove \"apiKey\" by hand",
+                f"the API key was saved in the keyring but could not be removed from {where} "
+                f"({getattr(exc, 'strerror', None) or exc or type(exc).__name__}); remove \"apiKey\" by hand",
             )
-        log.info("moved the API key from %s into the keyring", source)
+        if not removed:  # the file changed since it was read: nothing to claim
+            log.info("config file %s held no key any more when it was rewritten", where)
+            return None
+        log.info("moved the API key from %s into the keyring", where)
         self.notice.emit(
             UserMessage(
                 title="API key moved to the keyring",
-                explanation=f"The E2B API key from {source} is now stored in the system keyring "
+                explanation=f"The E2B API key from {where} is now stored in the system keyring "
                 "and was removed from that file.",
             )
         )

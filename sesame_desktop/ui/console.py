@@ -520,6 +520,8 @@ class ConsoleView(QAbstractScrollArea):
             else:
                 self._anchor = self._cursor = hit
             self.viewport().update()
+            event.accept()
+            return
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -547,6 +549,8 @@ class ConsoleView(QAbstractScrollArea):
                 if link:
                     self.open_link(link)
                 self.viewport().update()
+            event.accept()
+            return
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802

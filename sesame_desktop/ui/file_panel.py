@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFileDialog,
     QHeaderView,
     QInputDialog,
@@ -23,11 +25,12 @@ from PySide6.QtWidgets import (
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.file_tree import FileEntry
 from sesame_desktop.core.paths import default_download_dir
-from sesame_desktop.services.files import FileService, parent_of
+from sesame_desktop.services.files import Conflict, ConflictAnswer, FileService, TooLargeToView, parent_of
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.ui.file_tree_model import FileTreeModel
 from sesame_desktop.ui.file_viewer import FileViewer
+from sesame_desktop.ui.messages import plain_box, set_informative
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class FilePanel(QWidget):
         self.viewer: FileViewer | None = None
         self.prompt: QInputDialog | None = None
         self.confirmation: QMessageBox | None = None
+        self.conflict_box: QMessageBox | None = None
 
         self.tree = QTreeView()
         self.tree.setObjectName("fileTree")
@@ -178,9 +182,7 @@ class FilePanel(QWidget):
         async def load() -> None:
             try:
                 data, refusal = await self._files.read_for_view(session_id, entry.path, entry.size), ""
-            except UserFacingError as exc:
-                if exc.message.title != "File too large to show":
-                    raise
+            except TooLargeToView as exc:
                 data, refusal = None, exc.message.explanation
             viewer = FileViewer(entry.path, data, refusal, self)
             viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -210,15 +212,56 @@ class FilePanel(QWidget):
             return
 
         async def run() -> None:
-            report = await self._files.download(session_id, entry, destination, self.status.emit)
+            report = await self._files.download(session_id, entry, destination, self.status.emit,
+                                                ask=self.ask_conflict)
             if report.refused:
                 self.problem.emit(UserMessage(
                     "Some files were not downloaded",
                     "Their names would have put them outside the chosen folder:\n" + "\n".join(report.refused[:10]),
                     "Rename them in the sandbox and download again."))
-            self.status.emit(f"Downloaded {report.files} files ({report.bytes:,} bytes) to {destination}")
+            summary = f"Downloaded {report.files} files ({report.bytes:,} bytes) to {destination}"
+            if report.skipped:
+                summary += f"; skipped {len(report.skipped)}"
+                self.problem.emit(UserMessage(
+                    "Some items were skipped",
+                    f"{summary}. Skipped:\n" + "\n".join(report.skipped[:10])
+                    + (f"\n… and {len(report.skipped) - 10} more" if len(report.skipped) > 10 else ""),
+                    "Symbolic links are not followed; copy what they point to in the sandbox if you need it."))
+            self.status.emit(summary)
 
         self._run(run())
+
+    async def ask_conflict(self, target: Path) -> ConflictAnswer:
+        """Ask what to do with a download whose name exists in the destination."""
+        kind = "folder" if target.is_dir() else "file"
+        box = plain_box(QMessageBox.Icon.Question, "Already exists",
+                        f"A {kind} named \u201c{target.name}\u201d already exists in {target.parent}.",
+                        QMessageBox.StandardButton.NoButton, self)
+        set_informative(box, "Replace it with the downloaded one, keep both (the download gets a "
+                        "numbered name), or skip this one?")
+        buttons = {
+            box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole): Conflict.REPLACE,
+            box.addButton("Keep Both", QMessageBox.ButtonRole.AcceptRole): Conflict.KEEP_BOTH,
+            box.addButton("Skip", QMessageBox.ButtonRole.RejectRole): Conflict.SKIP,
+        }
+        box.setCheckBox(QCheckBox("Do this for every item that already exists", box))
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        answered: asyncio.Future[ConflictAnswer] = asyncio.get_running_loop().create_future()
+
+        def on_finished(_result: int) -> None:
+            if not answered.done():
+                choice = buttons.get(box.clickedButton(), Conflict.SKIP)
+                answered.set_result(ConflictAnswer(choice, box.checkBox().isChecked()))
+
+        box.finished.connect(on_finished)
+        self.conflict_box = box
+        box.open()
+        try:
+            return await answered
+        finally:
+            self.conflict_box = None
+            if not answered.done():
+                box.close()
 
     def _upload_files(self) -> None:
         folder = self._target_folder()
@@ -276,11 +319,11 @@ class FilePanel(QWidget):
         entry, session_id = self.selected_entry(), self._session_id
         if entry is None or session_id is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, "Delete", f"Delete \u201c{entry.name}\u201d?",
-                          QMessageBox.StandardButton.Cancel, self)
+        box = plain_box(QMessageBox.Icon.Warning, "Delete", f"Delete \u201c{entry.name}\u201d?",
+                        QMessageBox.StandardButton.Cancel, self)
         delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
-        box.setInformativeText("The folder and everything in it is deleted in the sandbox." if entry.is_dir
-                               else "The file is deleted in the sandbox.")
+        set_informative(box, "The folder and everything in it is deleted in the sandbox." if entry.is_dir
+                        else "The file is deleted in the sandbox.")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.buttonClicked.connect(lambda button: button is delete and self._run(
             self._files.remove(session_id, entry.path), f"Deleted {entry.name}"))

@@ -6,8 +6,10 @@ costs several microseconds a row on every relayout, and a big folder relayouts o
 
 - A folder that was never opened holds one placeholder row, so the view draws its arrow;
   opening it (:meth:`on_expanded`) asks for its listing.
-- A listing is shown in batches of rows with the event loop running in between, so a folder
-  of 50,000 files never stalls the window.
+- A listing's rows are added to the model at once (one relayout of the view, done in C++),
+  then their cells are filled in batches with the event loop running in between, so a folder
+  of 100,000 files never stalls the window (adding rows batch by batch relayouted all of
+  them on every turn).
 - A refresh after a change in the sandbox becomes a minimal set of row operations
   (:func:`plan_refresh`, worked out on an executor for big folders): open folders and the
   selection survive.
@@ -20,6 +22,7 @@ import mimetypes
 import time
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from PySide6.QtCore import QMimeData, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QStandardItemModel
@@ -37,6 +40,7 @@ from sesame_desktop.core.file_tree import (
 )
 from sesame_desktop.services.files import FileService, Listing
 from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.ui.messages import plain_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -44,11 +48,15 @@ IsDirRole = Qt.ItemDataRole.UserRole + 2
 SizeRole = Qt.ItemDataRole.UserRole + 3
 ModifiedRole = Qt.ItemDataRole.UserRole + 4
 
-SHOW_CHUNK = 100  # rows added at a time
+SHOW_CHUNK = 25  # rows filled between two looks at the clock
 BATCH_BUDGET_S = 0.010  # time spent adding rows per turn of the event loop
 SYNC_PLAN_LIMIT = 4000  # entries; above it a refresh plan is worked out on an executor
 PLACEHOLDER = "Loading…"
 GREY = QColor("#80868b")
+
+
+def _entries(rows: list[tuple[Any, ...]]) -> list[FileEntry]:
+    return [FileEntry(*row) for row in rows]
 
 
 def human_size(size: int) -> str:
@@ -58,6 +66,30 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+class _Fill:
+    """Rows already added to the model whose cells are still to be set: the node's pending
+    entries, taken in order (the node's rows grow a thousand at a time, ahead of the cells)."""
+
+    def __init__(self, node: FileNode, first_row: int) -> None:
+        self.node = node
+        self.row = first_row
+        self._taken: list[FileEntry] = []
+        self._next = 0
+
+    @property
+    def done(self) -> bool:
+        return self._next >= len(self._taken) and not self.node.pending
+
+    def take(self, limit: int) -> list[tuple[int, FileEntry]]:
+        if self._next >= len(self._taken):
+            self._taken, self._next = self.node.take_batch(), 0
+        end = min(self._next + limit, len(self._taken))
+        rows = [(self.row + k - self._next, self._taken[k]) for k in range(self._next, end)]
+        self.row += end - self._next
+        self._next = end
+        return rows
 
 
 class _Icons:
@@ -106,6 +138,8 @@ class FileTreeModel(QStandardItemModel):
         self._folders: dict[str, QPersistentModelIndex] = {}  # folder path -> its row
         self._icons = _Icons()
         self._tasks = TaskGroupOwner(f"file-tree-{session_id}")
+        self._filling: set[str] = set()  # folders whose new rows are still being filled
+        self._refresh_after_fill: set[str] = set()
         service.listed.connect(self._on_service_listed)
         service.folders_changed.connect(self._on_service_folders_changed)
 
@@ -178,11 +212,14 @@ class FileTreeModel(QStandardItemModel):
             node.pending = list(listing.entries)
             self._start_showing(node)
             return
-        shown = node.shown_entries()
-        if len(shown) + len(listing.entries) <= SYNC_PLAN_LIMIT:
-            self._apply(node, *plan_refresh(shown, bool(node.pending), listing.entries))
+        if node.path in self._filling:  # rows are being filled: plan once they all are
+            self._refresh_after_fill.add(node.path)
+            return
+        rows = list(node.shown or ())  # a C-level copy; rows become entries off the GUI thread
+        if len(rows) + len(listing.entries) <= SYNC_PLAN_LIMIT:
+            self._apply(node, *plan_refresh(_entries(rows), bool(node.pending), listing.entries))
         else:  # a big folder: work out the changes off the GUI thread
-            self._tasks.start(self._plan_elsewhere(node, shown, listing), key=f"plan:{node.path}")
+            self._tasks.start(self._plan_elsewhere(node, rows, listing), key=f"plan:{node.path}")
 
     @Slot(str, tuple)
     def _on_service_folders_changed(self, session_id: str, folders: tuple) -> None:
@@ -206,7 +243,7 @@ class FileTreeModel(QStandardItemModel):
         cells = {
             Qt.ItemDataRole.DisplayRole: entry.name,
             Qt.ItemDataRole.DecorationRole: self._icons.for_entry(entry),
-            Qt.ItemDataRole.ToolTipRole: entry.path,
+            Qt.ItemDataRole.ToolTipRole: plain_tooltip(entry.path),
             PathRole: entry.path,
             IsDirRole: entry.is_dir,
         }
@@ -241,41 +278,73 @@ class FileTreeModel(QStandardItemModel):
             del self._folders[key]
 
     def _start_showing(self, node: FileNode) -> None:
-        self._show_batch(node)
-        if node.pending:
-            self._tasks.start(self._show_rest(node), key=f"show:{node.path}")
-        else:
-            self.folder_shown.emit(node.path)
-
-    def _show_batch(self, node: FileNode) -> None:
-        """Add rows from ``pending`` for at most ``BATCH_BUDGET_S`` (at least one chunk)."""
+        """Add every pending entry as a row at once (one relayout of the view, in C++), then
+        fill the rows' cells a time budget at a time (data changes need no relayout)."""
         folder = self._folder_index(node)
+        first = self.rowCount(folder)
+        if node.pending:
+            self.insertRows(first, len(node.pending), folder)
+        fill = _Fill(node, first)
+        self._fill_some(folder, fill)
+        if fill.done:
+            self.folder_shown.emit(node.path)
+        else:
+            self._filling.add(node.path)
+            self._tasks.start(self._fill_rest(node, fill), key=f"show:{node.path}")
+
+    def _fill_some(self, folder: QModelIndex, fill: _Fill) -> None:
+        """Fill rows for at most ``BATCH_BUDGET_S`` (at least one chunk)."""
         deadline = time.perf_counter() + BATCH_BUDGET_S
-        while node.pending:
-            batch = node.take_batch(SHOW_CHUNK)
-            first = self.rowCount(folder)
-            self.insertRows(first, len(batch), folder)
-            for offset, entry in enumerate(batch):
-                self._fill_row(folder, first + offset, entry)
+        while not fill.done:
+            for row, entry in fill.take(SHOW_CHUNK):
+                self._fill_row(folder, row, entry)
             if time.perf_counter() > deadline:
                 break
 
-    async def _show_rest(self, node: FileNode) -> None:
-        while node.pending:
-            await asyncio.sleep(0)  # let the window paint and take input between batches
-            self._show_batch(node)
+    async def _fill_rest(self, node: FileNode, fill: _Fill) -> None:
+        try:
+            while not fill.done:
+                await asyncio.sleep(0)  # let the window paint and take input between batches
+                self._fill_some(self._folder_index(node), fill)
+        finally:
+            self._filling.discard(node.path)
         self.folder_shown.emit(node.path)
+        if node.path in self._refresh_after_fill:
+            self._refresh_after_fill.discard(node.path)
+            self.refresh(node.path)
 
-    async def _plan_elsewhere(self, node: FileNode, shown: list[FileEntry], listing: Listing) -> None:
+    async def _plan_elsewhere(self, node: FileNode, rows: list[tuple[Any, ...]], listing: Listing) -> None:
         generation = node.generation
+        has_pending = bool(node.pending)
         ops, pending = await asyncio.get_running_loop().run_in_executor(
-            None, plan_refresh, shown, bool(node.pending), listing.entries)
+            None, lambda: plan_refresh(_entries(rows), has_pending, listing.entries))
         if node.generation != generation:  # rows changed meanwhile: the plan is stale
             self.refresh(node.path)
             return
-        self._apply(node, ops, pending)
+        if len(ops) <= SHOW_CHUNK:
+            self._apply(node, ops, pending)
+            return
+        # Many changes (a build wrote thousands of files): apply them a time budget at a time.
+        # Each operation keeps the node's rows and the model's in step, so a newer refresh
+        # that cancels this one plans from a consistent state.
+        done = 0
+        while done < len(ops):
+            if node.generation != generation:  # rows were shown meanwhile: plan again
+                self.refresh(node.path)
+                return
+            deadline = time.perf_counter() + BATCH_BUDGET_S
+            while done < len(ops):
+                end = min(done + SHOW_CHUNK, len(ops))
+                self._apply(node, ops[done:end], None)
+                done = end
+                if time.perf_counter() > deadline:
+                    break
+            generation = node.generation
+            await asyncio.sleep(0)
+        self._apply(node, [], pending)
 
-    def _apply(self, node: FileNode, ops: list[Operation], pending: list[FileEntry]) -> None:
+    def _apply(self, node: FileNode, ops: list[Operation], pending: list[FileEntry] | None) -> None:
+        """Apply row operations; ``pending`` (unless None) then replaces the entries not shown yet."""
         assert node.shown is not None
         folder = self._folder_index(node)
         for op in ops:
@@ -290,9 +359,11 @@ class FileTreeModel(QStandardItemModel):
             elif isinstance(op, Update):
                 node.update_row(op.row, op.entry)
                 self._set_size_and_time(folder, op.row, op.entry)
+        if pending is None:
+            return
         node.pending = pending
         if pending:
-            self._tasks.start(self._show_rest(node), key=f"show:{node.path}")
+            self._start_showing(node)
 
     async def aclose(self) -> None:
         await self._tasks.close()

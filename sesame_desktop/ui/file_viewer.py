@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QPainter, QPaintEvent, QResizeEvent
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
+
+from sesame_desktop.ui.messages import plain_label
 
 BINARY_SNIFF_BYTES = 8192
 
@@ -94,17 +96,17 @@ class FileViewer(QDialog):
         self.setWindowTitle(path.rsplit("/", 1)[-1])
         self.resize(900, 640)
         layout = QVBoxLayout(self)
-        self.path_label = QLabel(path)
+        self.path_label = plain_label(path)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.path_label)
         self.code = CodeView()
-        self.notice = QLabel()
+        self.notice = plain_label()
         self.notice.setWordWrap(True)
         self.notice.setAlignment(Qt.AlignmentFlag.AlignCenter)
         if data is not None and not refusal and looks_binary(data):
             refusal = "This file is not text (it looks binary), so it is not shown here."
         if refusal:
-            self.notice.setText(f"{refusal}<br><br>Download it to open it with another program.")
+            self.notice.setText(f"{refusal}\n\nDownload it to open it with another program.")
             layout.addWidget(self.notice, 1)
             self.code.hide()
         else:

@@ -39,7 +39,7 @@ from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.ui.file_panel import FilePanel
-from sesame_desktop.ui.messages import MessageCenter
+from sesame_desktop.ui.messages import MessageCenter, plain_box, plain_label, set_informative
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
 from sesame_desktop.ui.ports_view import PortNotice, PortsView
 from sesame_desktop.ui.session_list import SessionListModel
@@ -88,7 +88,8 @@ def titled(title: str, widget: QWidget) -> QWidget:
     layout = QVBoxLayout(pane)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.setSpacing(4)
-    label = QLabel(f"<b>{title}</b>")
+    label = plain_label(title)
+    label.setStyleSheet("font-weight: bold;")
     label.setContentsMargins(2, 0, 0, 0)
     layout.addWidget(label)
     layout.addWidget(widget, 1)
@@ -282,9 +283,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _build_status_bar(self) -> None:
-        self.provider_label = QLabel()
+        self.provider_label = plain_label()
         self.provider_label.setObjectName("providerLabel")
-        self.key_label = QLabel()
+        self.key_label = plain_label()
         self.key_label.setObjectName("keyLabel")
         for label in (self.provider_label, self.key_label):
             label.setContentsMargins(8, 0, 8, 0)
@@ -330,10 +331,10 @@ class MainWindow(QMainWindow):
         ``adopt(sandboxes)`` (when given) makes sessions of them."""
         names = ", ".join(s.name or s.sandbox_id for s in sandboxes[:5]) + ("…" if len(sandboxes) > 5 else "")
         count = len(sandboxes)
-        box = QMessageBox(QMessageBox.Icon.Question, "Sandboxes still running",
-                          f"{count} E2B sandbox{'es' if count > 1 else ''} from an earlier run "
-                          f"{'are' if count > 1 else 'is'} still running.", QMessageBox.StandardButton.NoButton, self)
-        box.setInformativeText(f"They use your E2B account until their lifetime ends: {names}.")
+        box = plain_box(QMessageBox.Icon.Question, "Sandboxes still running",
+                        f"{count} E2B sandbox{'es' if count > 1 else ''} from an earlier run "
+                        f"{'are' if count > 1 else 'is'} still running.", QMessageBox.StandardButton.NoButton, self)
+        set_informative(box, f"They use your E2B account until their lifetime ends: {names}.")
         end_button = box.addButton("End Them", QMessageBox.ButtonRole.DestructiveRole)
         adopt_button = box.addButton("Adopt as Sessions", QMessageBox.ButtonRole.AcceptRole) if adopt else None
         box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
@@ -351,19 +352,18 @@ class MainWindow(QMainWindow):
         if not open_sessions:
             return QuitChoice.END_ALL
         count = len(open_sessions)
-        box = QMessageBox(QMessageBox.Icon.Question, "Quit Sesame Desktop",
-                          f"{count} session{'s are' if count > 1 else ' is'} still open.",
-                          QMessageBox.StandardButton.Cancel, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
+        box = plain_box(QMessageBox.Icon.Question, "Quit Sesame Desktop",
+                        f"{count} session{'s are' if count > 1 else ' is'} still open.",
+                        QMessageBox.StandardButton.Cancel, self)
         end_button = box.addButton("End All and Quit", QMessageBox.ButtonRole.DestructiveRole)
         pause_button = None
         if any(s.provider is Provider.E2B for s in open_sessions):
             pause_button = box.addButton("Pause All and Quit", QMessageBox.ButtonRole.AcceptRole)
         names = ", ".join(s.name for s in open_sessions[:5]) + ("…" if count > 5 else "")
-        box.setInformativeText(
-            f"{names}.\n\nEnd All saves each session's work on this computer, then stops its sandbox. "
-            + ("Pause All keeps E2B sandboxes paused (no compute billed) to resume at the next start; "
-               "local sessions stop. " if pause_button is not None else ""))
+        set_informative(box,
+                        f"{names}.\n\nEnd All saves each session's work on this computer, then stops its sandbox. "
+                        + ("Pause All keeps E2B sandboxes paused (no compute billed) to resume at the next start; "
+                           "local sessions stop. " if pause_button is not None else ""))
         self.quit_confirmation = box
         answered: asyncio.Future[QuitChoice | None] = asyncio.get_running_loop().create_future()
 
@@ -458,12 +458,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(
             f"The session \u201c{snapshot.name}\u201d ends in under 5 minutes: select it and press Extend "
             "to keep its sandbox.", 60_000)
-        box = QMessageBox(QMessageBox.Icon.Information, "Lifetime running out",
-                          f"The session \u201c{snapshot.name}\u201d reaches the end of its lifetime in under "
-                          "5 minutes.", QMessageBox.StandardButton.NoButton, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setInformativeText("Its work is being saved on this computer. When the lifetime ends the sandbox "
-                               "is paused; Extend gives it its full lifetime again, from now.")
+        box = plain_box(QMessageBox.Icon.Information, "Lifetime running out",
+                        f"The session \u201c{snapshot.name}\u201d reaches the end of its lifetime in under "
+                        "5 minutes.", QMessageBox.StandardButton.NoButton, self)
+        set_informative(box, "Its work is being saved on this computer. When the lifetime ends the sandbox "
+                        "is paused; Extend gives it its full lifetime again, from now.")
         extend = box.addButton("Extend", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Not Now", QMessageBox.ButtonRole.RejectRole)
         box.setWindowModality(Qt.WindowModality.NonModal)
@@ -487,11 +486,10 @@ class MainWindow(QMainWindow):
         overwrite = False
         if plan.conflicts:
             names = sorted(plan.conflicts)
-            box = QMessageBox(QMessageBox.Icon.Warning, "Files changed in your folder",
-                              f"{len(names)} file{'s' if len(names) > 1 else ''} in {plan.folder} changed since the "
-                              "upload, and the session changed them too.", QMessageBox.StandardButton.Cancel, self)
-            box.setTextFormat(Qt.TextFormat.PlainText)
-            box.setInformativeText("\n".join(names[:15]) + ("\n…" if len(names) > 15 else ""))
+            box = plain_box(QMessageBox.Icon.Warning, "Files changed in your folder",
+                            f"{len(names)} file{'s' if len(names) > 1 else ''} in {plan.folder} changed since the "
+                            "upload, and the session changed them too.", QMessageBox.StandardButton.Cancel, self)
+            set_informative(box, "\n".join(names[:15]) + ("\n…" if len(names) > 15 else ""))
             overwrite_button = box.addButton("Overwrite Them", QMessageBox.ButtonRole.DestructiveRole)
             keep_button = box.addButton("Keep Mine", QMessageBox.ButtonRole.AcceptRole)
             self.apply_box = box

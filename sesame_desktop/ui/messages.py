@@ -2,19 +2,67 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import traceback
 from types import TracebackType
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
-from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.errors import UserFacingError, UserMessage, caused_by_cancel
 from sesame_desktop.core.logs import scrub
 
 log = logging.getLogger(__name__)
 
 MAX_OPEN_MESSAGES = 3
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A label that shows ``text`` as it is: never rich text, so never a link or an image.
+
+    Every label that may show text from a sandbox or a remote (file names, git's messages,
+    session names, errors) is made here.
+    """
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    return label
+
+
+def plain_box(icon: QMessageBox.Icon, title: str, text: str,
+              buttons: QMessageBox.StandardButton = QMessageBox.StandardButton.Ok,
+              parent: QWidget | None = None) -> QMessageBox:
+    """A message box whose text, informative text and details are all plain text."""
+    box = QMessageBox(icon, plain_title(title), "", buttons, parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(text)
+    _no_links(box)
+    return box
+
+
+def set_informative(box: QMessageBox, text: str) -> None:
+    """Set a box's informative text as plain text (Qt only applies the format it already has)."""
+    box.setInformativeText(text)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    _no_links(box)
+
+
+def _no_links(box: QMessageBox) -> None:
+    for label in box.findChildren(QLabel):
+        label.setOpenExternalLinks(False)
+
+
+def plain_tooltip(text: str) -> str:
+    """A tooltip that shows ``text`` as it is (Qt takes a tooltip with a tag in it for rich text)."""
+    if "<" not in text and "&" not in text:
+        return text
+    return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
+
+
+def plain_title(text: str) -> str:
+    """A window title: one line, no control characters."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)[:200]
 
 
 def unexpected_error_message(exc: BaseException) -> UserMessage:
@@ -56,8 +104,8 @@ class MessageCenter(QObject):
         if key in self._open or len(self._open) >= MAX_OPEN_MESSAGES:
             log.info("message not shown again: %s", message.title)
             return
-        box = QMessageBox(icon, message.title, message.title, QMessageBox.StandardButton.Ok, self._window)
-        box.setInformativeText(message.text())
+        box = plain_box(icon, message.title, message.title, QMessageBox.StandardButton.Ok, self._window)
+        set_informative(box, message.text())
         if message.details:
             box.setDetailedText(message.details)
         box.setWindowModality(Qt.WindowModality.NonModal)
@@ -72,6 +120,9 @@ class MessageCenter(QObject):
         self.show_message(message, icon=QMessageBox.Icon.Information)
 
     def show_exception(self, exc: BaseException) -> None:
+        if caused_by_cancel(exc):  # a cancellation the app asked for is not an error
+            log.info("not shown: %s came from a cancellation", type(exc).__name__)
+            return
         if isinstance(exc, UserFacingError):
             self.show_message(exc.message)
         else:

@@ -37,13 +37,14 @@ from sesame_desktop.core.sessions import (
     validate_git_url,
     validate_timeout_ms,
 )
+from sesame_desktop.ui.messages import plain_label
 from sesame_desktop.ui.provider_notes import ProviderNotes
 
 MS_PER_MINUTE = 60_000
 
 
 def _problem_label() -> QLabel:
-    label = QLabel()
+    label = plain_label()
     label.setWordWrap(True)
     label.setStyleSheet("color: #b3261e;")
     label.hide()
@@ -115,7 +116,7 @@ class NewSessionDialog(QDialog):
         for provider in Provider:
             self.provider_combo.addItem(provider.label, provider)
         self.provider_combo.setCurrentIndex(self.provider_combo.findData(config.provider.value))
-        self.provider_note = QLabel("" if e2b_ready else "E2B needs an API key: set one in Settings.")
+        self.provider_note = plain_label("" if e2b_ready else "E2B needs an API key: set one in Settings.")
         self.provider_note.setStyleSheet("color: palette(mid);")
         self.provider_note.setVisible(not e2b_ready)
 

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QStackedWidget,
     QToolButton,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from sesame_desktop.core.ports import PortInfo, PortSource
 from sesame_desktop.services.ports import PortService
+from sesame_desktop.ui.messages import plain_label
 from sesame_desktop.ui.url_opener import SafeUrlOpener
 
 PortRole = Qt.ItemDataRole.UserRole + 1
@@ -109,7 +109,7 @@ class PortsView(QStackedWidget):
         self._opener = opener
         self._session_id: str | None = None
 
-        self.hint = QLabel(NO_SESSION_HINT)
+        self.hint = plain_label(NO_SESSION_HINT)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         self.hint.setMargin(16)
@@ -243,7 +243,7 @@ class PortNotice(QFrame):
         self._opener = opener
         self.info: PortInfo | None = None
         self._session_id = ""
-        self.label = QLabel()
+        self.label = plain_label()
         self.open_button = QPushButton("Open")
         self.open_button.setObjectName("portNoticeOpen")
         self.open_button.clicked.connect(self._on_open_button_clicked)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState, format_time_left
 from sesame_desktop.services.sessions import SessionManager
+from sesame_desktop.ui.messages import plain_tooltip
 
 STATE_COLORS = {
     SessionState.CREATING: "#c77c02",
@@ -128,8 +129,8 @@ class SessionListModel(QAbstractListModel):
             return f"{snapshot.name}\n{describe(snapshot)}"
         if role == Qt.ItemDataRole.ToolTipRole:
             if snapshot.error is not None:
-                return f"{snapshot.error.title}: {snapshot.error.text()}"
-            return snapshot.step or describe(snapshot)
+                return plain_tooltip(f"{snapshot.error.title}: {snapshot.error.text()}")
+            return plain_tooltip(snapshot.step or describe(snapshot))
         if role == Qt.ItemDataRole.DecorationRole:
             return state_dot(snapshot.state)
         if role == SnapshotRole:

@@ -31,6 +31,7 @@ from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.core.terminal import TerminalBuffer
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.ui.console import ConsoleView
+from sesame_desktop.ui.messages import plain_box, plain_label, set_informative
 from sesame_desktop.ui.provider_notes import full_rights_label
 from sesame_desktop.ui.url_opener import SafeUrlOpener
 
@@ -60,13 +61,10 @@ class SessionPanel(QWidget):
         self.rename_dialog: QInputDialog | None = None
         self.error_box: QMessageBox | None = None
 
-        self.title_label = QLabel()
+        self.title_label = plain_label()
+        self.title_label.setStyleSheet("font-weight: bold;")
         self.title_label.setObjectName("sessionTitle")
-        self.title_label.setTextFormat(Qt.TextFormat.PlainText)
-        bold = self.title_label.font()
-        bold.setBold(True)
-        self.title_label.setFont(bold)
-        self.state_label = QLabel()
+        self.state_label = plain_label()
         self.state_label.setObjectName("sessionState")
         self.state_label.setTextFormat(Qt.TextFormat.PlainText)
         self.busy_bar = QProgressBar()
@@ -74,8 +72,7 @@ class SessionPanel(QWidget):
         self.busy_bar.setMaximumWidth(120)
         self.busy_bar.setTextVisible(False)
         self.busy_bar.hide()
-        self.step_label = QLabel()
-        self.step_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.step_label = plain_label()
         self.step_label.setStyleSheet("color: palette(mid);")
         self.error_button = QPushButton("Show Error…")
         self.error_button.clicked.connect(self._on_error_button_clicked)
@@ -268,12 +265,11 @@ class SessionPanel(QWidget):
         if self._session_id is None:
             return
         snapshot = self._manager.snapshot(self._session_id)
-        box = QMessageBox(QMessageBox.Icon.Question, "Remove Session",
-                          f"Remove the session \u201c{snapshot.name}\u201d from the list?",
-                          QMessageBox.StandardButton.Cancel, self)
-        box.setTextFormat(Qt.TextFormat.PlainText)
+        box = plain_box(QMessageBox.Icon.Question, "Remove Session",
+                        f"Remove the session \u201c{snapshot.name}\u201d from the list?",
+                        QMessageBox.StandardButton.Cancel, self)
         remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
-        box.setInformativeText("Its output is deleted." + (
+        set_informative(box, "Its output is deleted." + (
             f" Its saved work stays in {snapshot.work_dir}." if snapshot.work_dir else ""))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         session_id = self._session_id
@@ -326,11 +322,11 @@ class SessionPanel(QWidget):
         if self._session_id is None:
             return
         snapshot = self._manager.snapshot(self._session_id)
-        box = QMessageBox(QMessageBox.Icon.Question, "End Session",
-                          f"End the session \u201c{snapshot.name}\u201d?",
-                          QMessageBox.StandardButton.Cancel, self)
+        box = plain_box(QMessageBox.Icon.Question, "End Session",
+                        f"End the session \u201c{snapshot.name}\u201d?",
+                        QMessageBox.StandardButton.Cancel, self)
         end = box.addButton("End Session", QMessageBox.ButtonRole.DestructiveRole)
-        box.setInformativeText("Its sandbox is stopped, with every command still running in it.")
+        set_informative(box, "Its sandbox is stopped, with every command still running in it.")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         session_id = self._session_id
         box.buttonClicked.connect(lambda button: button is end and self._manager.request_end(session_id))
@@ -344,8 +340,8 @@ class SessionPanel(QWidget):
         error = self._manager.snapshot(self._session_id).error
         if error is None:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, error.title, error.title, QMessageBox.StandardButton.Close, self)
-        box.setInformativeText(error.text())
+        box = plain_box(QMessageBox.Icon.Warning, error.title, error.title, QMessageBox.StandardButton.Close, self)
+        set_informative(box, error.text())
         if error.details:
             box.setDetailedText(error.details)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -37,6 +37,7 @@ from sesame_desktop.core.config import (
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.services.settings_service import SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.ui.messages import plain_label
 from sesame_desktop.ui.provider_notes import ProviderNotes
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.template_note)
         form.labelForField(self.provider_combo).setBuddy(self.provider_combo)
 
-        self.error_label = QLabel()
+        self.error_label = plain_label()
         self.error_label.setObjectName("settingsError")
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: palette(highlighted-text); background: #b3261e;"
@@ -171,7 +172,7 @@ class SettingsDialog(QDialog):
 
     @staticmethod
     def _note_label(text: str) -> QLabel:
-        label = QLabel(text)
+        label = plain_label(text)
         label.setWordWrap(True)
         label.setStyleSheet("color: palette(mid); font-size: small;")
         return label
@@ -256,7 +257,7 @@ class SettingsDialog(QDialog):
         self.accept()
 
     def _show_error(self, message: UserMessage) -> None:
-        self.error_label.setText(f"<b>{message.title}</b><br>{message.text()}".replace("\n", "<br>"))
+        self.error_label.setText(f"{message.title}\n{message.text()}")
         self.error_label.show()
 
     def _show_unexpected(self, exc: BaseException) -> None:

@@ -121,7 +121,7 @@ def test_unusable_config_file_raises_config_error_naming_the_file(text, fragment
         ({"sandboxProvider": {"e2b": {"timeout": -1}}}, "at least 1000"),
         ({"sandboxProvider": {"e2b": {"timeout": "an hour"}}}, "not 'an hour'"),
         ({"sandboxProvider": {"e2b": {"timeout": True}}}, "not true/false"),
-        ({"sandboxProvider": {"e2b": {"timeout": 1e400}}}, "whole number"),
+        ({"sandboxProvider": {"e2b": {"timeout": 1e400}}}, "far too large"),
         ({"sandboxProvider": {"e2b": {"template": ["x"]}}}, "must be text"),
         ({"sandboxProvider": {"e2b": {"apiKey": 12}}}, "must be text"),
     ],
@@ -213,3 +213,27 @@ def test_deeply_nested_json_is_a_config_error_not_a_crash():
     _parse_or_config_error("[" * 100_000 + "]" * 100_000)
     with pytest.raises(ConfigError):
         parse_config_text("[" * 100_000 + "]" * 100_000, "deep.json")
+
+
+def test_a_unicode_api_key_is_refused_in_plain_words():
+    from sesame_desktop.core.config import parse_api_key
+
+    with pytest.raises(ValueError) as caught:
+        parse_api_key("e2b_ключ0123456789")
+    assert "copy it again from the E2B dashboard" in str(caught.value)
+    env = from_environment({"E2B_API_KEY": "e2b_\u00e90123456789"})
+    assert env.api_key is None and "plain letters" in env.problems[0].message
+
+
+@pytest.mark.parametrize("raw", ["5" * 5000, "-" + "9" * 5000])
+def test_a_5000_digit_timeout_is_refused_in_plain_words(tmp_path, raw):
+    env = from_environment({"E2B_SANDBOX_TIMEOUT": raw})
+    assert env.timeout_ms is None
+    assert "at most 86400000 ms (24 hours)" in env.problems[0].message
+    assert len(env.problems[0].message) < 200
+    path = tmp_path / "config.json"
+    path.write_text('{"sandboxProvider": {"e2b": {"timeout": %s}}}' % raw)
+    partial = load_config_file(path)
+    assert partial.timeout_ms is None
+    assert "ValueError" not in partial.problems[0].message and "digits" not in partial.problems[0].message
+    assert ("at most" in partial.problems[0].message) or ("at least" in partial.problems[0].message)

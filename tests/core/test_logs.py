@@ -40,3 +40,15 @@ def test_log_file_scrubs_registered_and_key_shaped_secrets(log_file):
 
 def test_scrub_leaves_ordinary_text_alone():
     assert scrub("cloning https://example.com/repo.git") == "cloning https://example.com/repo.git"
+
+
+def test_module_names_are_not_masked_but_keys_next_to_them_are(log_file):
+    for name in ("sesame_desktop.sandbox.e2b_provider", "sesame_desktop.sandbox.e2b_errors", "tests.e2b_server"):
+        logging.getLogger(name).warning("from %s: key e2b_0123456789abcdef0123456789abcdef01234567", name)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = log_file.read_text()
+    assert "sandbox.e2b_provider: from sesame_desktop.sandbox.e2b_provider: key e2b_********" in text
+    assert "sandbox.e2b_errors:" in text and "tests.e2b_server:" in text
+    assert "0123456789abcdef" not in text
+    assert scrub("import e2b_provider; e2b_errors.translate()") == "import e2b_provider; e2b_errors.translate()"

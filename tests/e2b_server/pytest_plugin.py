@@ -216,6 +216,7 @@ class E2BServer:
         if not line.endswith(b"\n"):
             proc.kill()
             proc.wait()
+            proc.stdout.close()
             raise RuntimeError(f"local E2B server did not start:\n{log_path.read_text(errors='replace')}")
         return cls(json.loads(line), proc, log_path)
 

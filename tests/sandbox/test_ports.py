@@ -119,6 +119,7 @@ def test_tree_scan_follows_the_command_tree(qtbot, outside_listener, kernel_tabl
         os.kill(server, 9)
         cmd.kill()
         cmd.wait()
+        cmd.stdout.close()
 
 
 def test_an_orphan_is_found_once_its_tree_has_been_seen(qtbot, tmp_path):
@@ -138,6 +139,7 @@ def test_an_orphan_is_found_once_its_tree_has_been_seen(qtbot, tmp_path):
         os.kill(server, 9)
         cmd.kill()
         cmd.wait()
+        cmd.stdout.close()
 
 
 def test_tree_scan_of_no_trees_and_of_a_tree_without_sockets(outside_listener):

@@ -78,6 +78,7 @@ def test_locked_keyring(private_secret_service, run_async):
     run_async(store.set_api_key(KEY))
     connection = secretstorage.dbus_init()
     secretstorage.get_default_collection(connection).lock()
+    connection.close()
     with pytest.raises(UserFacingError) as info:
         run_async(store.get_api_key())
     assert info.value.message.title == "The keyring is locked"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import keyring
 import keyring.backends.fail
@@ -110,3 +111,30 @@ def test_environment_key_wins_and_is_never_written(real_keyring, run_async, path
     run_async(service.save(provider=Provider.E2B, timeout_ms=60_000, template="",
                            api_key=Secret("e2b_other"), key_changed=True))
     assert keyring.get_password(SERVICE_NAME, ACCOUNT_NAME) is None
+
+
+def test_a_symlinked_config_json_keeps_its_link_and_loses_the_key(real_keyring, run_async, paths, qtbot, tmp_path):
+    target = tmp_path / "dotfiles" / "sesame.json"
+    target.parent.mkdir()
+    target.write_text(json.dumps({"sandboxProvider": {"type": "e2b", "e2b": {"apiKey": KEY}}}))
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    paths.config_file.symlink_to(target)
+    service = make_service(paths)
+    with qtbot.waitSignal(service.notice) as notice:
+        run_async(service.load())
+    assert str(target) in notice.args[0].explanation  # says which file really lost the key
+    assert paths.config_file.is_symlink()
+    assert KEY not in target.read_text()
+    assert keyring.get_password(SERVICE_NAME, ACCOUNT_NAME) == KEY
+    keyring.delete_password(SERVICE_NAME, ACCOUNT_NAME)
+
+
+def test_a_hard_linked_config_json_loses_the_key_under_both_names(real_keyring, run_async, paths, qtbot, tmp_path):
+    write_config(paths, {"sandboxProvider": {"e2b": {"apiKey": KEY}}})
+    other = tmp_path / "other-name.json"
+    os.link(paths.config_file, other)
+    service = make_service(paths)
+    with qtbot.waitSignal(service.notice):
+        run_async(service.load())
+    assert KEY not in paths.config_file.read_text() and KEY not in other.read_text()
+    keyring.delete_password(SERVICE_NAME, ACCOUNT_NAME)

@@ -220,3 +220,60 @@ def test_a_change_reported_while_a_listing_is_on_its_way_is_not_lost(session, qt
     files.folders_changed.emit(session_id, (model.root.path,))  # …when a change is reported
     qtbot.waitUntil(lambda: len(requests) == 2 and not model.root.loading, timeout=10_000)
     assert requests == [model.root.path, model.root.path]
+
+
+def answer_conflict(panel, qtbot, button: str, for_all: bool = False) -> str:
+    """Wait for the "already exists" question, answer it; returns the name it asked about."""
+    qtbot.waitUntil(lambda: panel.conflict_box is not None and panel.conflict_box.isVisible(), timeout=20_000)
+    box = panel.conflict_box
+    asked = box.text()
+    box.checkBox().setChecked(for_all)
+    next(b for b in box.buttons() if b.text() == button).click()
+    qtbot.waitUntil(lambda: panel.conflict_box is not box, timeout=5000)
+    return asked
+
+
+def test_download_asks_before_touching_an_existing_file(session, qtbot, tmp_path):
+    window, session_id = session
+    panel, model = window.file_panel, window.file_panel.model
+    run(window, qtbot, session_id, "mkdir -p out && echo new-a > out/a.txt && echo new-b > out/b.txt")
+    qtbot.waitUntil(lambda: "out" in rows(model), timeout=5000)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "a.txt").write_text("mine-a\n")
+    (tmp_path / "out" / "b.txt").write_text("mine-b\n")
+    entry = model.entry_at(find(model, "out"))
+
+    panel.download(entry, tmp_path)  # keep both, for all: one question, numbered copies
+    assert "already exists" in answer_conflict(panel, qtbot, "Keep Both", for_all=True)
+    qtbot.waitUntil(lambda: panel._tasks.tasks == frozenset(), timeout=20_000)
+    assert panel.conflict_box is None
+    out = tmp_path / "out"
+    assert {p.name: p.read_text() for p in out.iterdir()} == {
+        "a.txt": "mine-a\n", "b.txt": "mine-b\n", "a (1).txt": "new-a\n", "b (1).txt": "new-b\n"}
+
+    panel.download(entry, tmp_path)  # one by one: skip the first asked, replace the second
+    skipped = answer_conflict(panel, qtbot, "Skip")
+    answer_conflict(panel, qtbot, "Replace")
+    qtbot.waitUntil(lambda: panel._tasks.tasks == frozenset(), timeout=20_000)
+    kept, replaced = ("a", "b") if "a.txt" in skipped else ("b", "a")
+    assert (out / f"{kept}.txt").read_text() == f"mine-{kept}\n"
+    assert (out / f"{replaced}.txt").read_text() == f"new-{replaced}\n"
+    assert (out / f"{kept} (1).txt").read_text() == f"new-{kept}\n"  # the copies never get asked about
+    assert not (out / "a (2).txt").exists() and not (out / "b (2).txt").exists()
+
+
+def test_symlinked_folders_are_skipped_and_named_in_the_summary(session, qtbot, tmp_path):
+    window, session_id = session
+    panel, model = window.file_panel, window.file_panel.model
+    run(window, qtbot, session_id, "mkdir -p out/real && echo x > out/real/f.txt && ln -s real out/link "
+        "&& ln -s / out/root")
+    qtbot.waitUntil(lambda: "out" in rows(model), timeout=5000)
+    with qtbot.waitSignal(panel.problem, timeout=20_000) as problem:
+        panel.download(model.entry_at(find(model, "out")), tmp_path)
+    qtbot.waitUntil(lambda: panel._tasks.tasks == frozenset(), timeout=20_000)
+    message = problem.args[0]
+    assert message.title == "Some items were skipped"
+    assert "/out/link" in message.explanation and "/out/root" in message.explanation
+    assert "Downloaded 1 files" in message.explanation
+    assert (tmp_path / "out" / "real" / "f.txt").read_text() == "x\n"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["real"]

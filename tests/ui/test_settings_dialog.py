@@ -150,3 +150,15 @@ def test_dashboard_link_opens_e2b(make_window, qtbot, url_catcher):
     dialog.dashboard_link.linkActivated.emit("https://e2b.dev/dashboard?tab=keys")
     assert url_catcher.urls == ["https://e2b.dev/dashboard?tab=keys"]
     dialog.reject()
+
+
+def test_a_unicode_key_is_refused_at_the_door(real_keyring, make_window, qtbot):
+    window = make_window()
+    dialog = open_dialog(window, qtbot)
+    dialog.key_edit.setText("e2b_ключ0123456789abcdef")
+    qtbot.mouseClick(dialog.buttons.button(dialog.buttons.StandardButton.Save), Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert "copy it again from the E2B dashboard" in dialog.error_text
+    assert "codec" not in dialog.error_text
+    assert keyring.get_password(SERVICE_NAME, ACCOUNT_NAME) is None
+    dialog.reject()
