@@ -86,6 +86,8 @@ def main() -> int:
     asyncio.set_event_loop(loop)
     args.out.mkdir(parents=True, exist_ok=True)
 
+    written = ["main-window.png", "settings.png", "session.png", "ports.png"]
+
     async def shoot() -> None:
         paths = AppPaths.under(home / "app")
         settings = SettingsService(paths, SecretStore(), environ={})
@@ -130,6 +132,10 @@ def main() -> int:
         window.side_tabs.setCurrentWidget(window.ports_view)
         await asyncio.sleep(0.3)
         window.side_tabs.grab().save(str(args.out / "ports.png"))
+        if keyring_service is not None:  # the agent's key goes in the (private) keyring
+            from scripts.screenshot_agent import shoot_agent
+
+            written.extend(await shoot_agent(window, sessions, settings, home, args.out))
         await sessions.close()
         await window.aclose()
         window.close()
@@ -140,7 +146,7 @@ def main() -> int:
     finally:
         if keyring_service is not None:
             keyring_service.stop()
-    print(f"wrote main-window.png, settings.png, session.png and ports.png in {args.out}")
+    print(f"wrote {', '.join(written)} in {args.out}")
     return 0
 
 

@@ -36,7 +36,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QTimer  # noqa: E402
 
 T = TypeVar("T")
 
-pytest_plugins = ["tests.fixtures.keyring_service", "tests.fixtures.app_env", "tests.fixtures.git_repos", "tests.e2b_server.pytest_plugin"]
+pytest_plugins = ["tests.fixtures.keyring_service", "tests.fixtures.app_env", "tests.fixtures.git_repos", "tests.fixtures.agent_cli", "tests.fixtures.git_server", "tests.e2b_server.pytest_plugin"]
 
 
 @pytest.fixture(scope="session")

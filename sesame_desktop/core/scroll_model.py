@@ -12,6 +12,10 @@ from __future__ import annotations
 from sesame_desktop.core.cells import CellMap
 from sesame_desktop.core.terminal import Line, TerminalBuffer
 
+LONG_LINE = 4096
+"""Lines at least this long keep their cell maps between paints."""
+_CACHE = 16
+
 NOTICE = "notice"
 """Stream tag of the row telling how many lines were dropped."""
 
@@ -39,6 +43,10 @@ class ScrollModel:
         self.rows = 24
         self.wrap = True
         self.top: Pos = (0, 0)
+        # long non-ASCII lines: their cell map and row starts, worked out once (LRU, small)
+        self._cells: dict[tuple[int, int], CellMap] = {}
+        self._starts: dict[tuple[int, int, int], list[int]] = {}
+        self._spans: dict[tuple[int, int, int], list[Span]] = {}
 
     def first(self) -> int:
         """Number of the first row's line (the notice row when lines were dropped)."""
@@ -94,19 +102,47 @@ class ScrollModel:
             parts.append(text[begin:b_col] if number == b_line else text[begin:])
         return "\n".join(parts)
 
+    def cells(self, number: int, text: str) -> CellMap | None:
+        """Cell columns of line ``number`` (``text``); ``None`` for ASCII (index = column)."""
+        if text.isascii():
+            return None
+        if len(text) < LONG_LINE:
+            return CellMap(text)
+        key = (number, len(text))
+        cells = self._cells.get(key)
+        if cells is None:
+            if len(self._cells) >= _CACHE:
+                del self._cells[next(iter(self._cells))]
+            cells = self._cells[key] = CellMap(text)
+        return cells
+
+    def _row_starts(self, number: int | None, text: str) -> list[int]:
+        if number is None or len(text) < LONG_LINE:
+            return CellMap(text).row_starts(self.columns)
+        key = (number, len(text), self.columns)
+        starts = self._starts.get(key)
+        if starts is None:
+            cells = self.cells(number, text)
+            assert cells is not None
+            if len(self._starts) >= _CACHE:
+                del self._starts[next(iter(self._starts))]
+            starts = self._starts[key] = cells.row_starts(self.columns)
+        return starts
+
     def rows_of(self, number: int) -> int:
         if not self.wrap:
             return 1
         text = self.line(number).text if number < self.buffer.evicted else self.text(number)
         if text.isascii():
             return max(1, -(-len(text) // self.columns))
-        return len(CellMap(text).row_starts(self.columns))
+        return len(self._row_starts(number, text))
 
-    def row_spans(self, text: str, shift: int = 0) -> list[Span]:
+    def row_spans(self, text: str, shift: int = 0, number: int | None = None) -> list[Span]:
         """The rows ``text`` is shown in: ``(start, end, column of the row's left edge)``.
 
         Args:
             shift: First column shown when not wrapping (horizontal scrolling).
+            number: The line's number, when known (long lines' cell maps are then reused).
         """
         n = len(text)
         cols = self.columns
@@ -114,11 +150,22 @@ class ScrollModel:
             if not self.wrap:
                 return [(min(shift, n), min(n, shift + cols + 1), shift)]
             return [(i, min(n, i + cols), i) for i in range(0, max(n, 1), cols)]
-        cells = CellMap(text)
+        cells = self.cells(number, text) if number is not None else CellMap(text)
+        assert cells is not None
         if not self.wrap:
             start = cells.index_at(shift, 0, n)
             return [(start, cells.index_at(shift + cols + 1, start, n), shift)]
-        starts = cells.row_starts(cols)
+        if number is not None and len(text) >= LONG_LINE:
+            key = (number, len(text), cols)
+            spans = self._spans.get(key)
+            if spans is None:
+                starts = self._row_starts(number, text)
+                spans = [(a, b, cells.offsets[a]) for a, b in zip(starts, [*starts[1:], n])]
+                if len(self._spans) >= _CACHE:
+                    del self._spans[next(iter(self._spans))]
+                self._spans[key] = spans
+            return spans
+        starts = self._row_starts(number, text)
         return [(a, b, cells.offsets[a]) for a, b in zip(starts, [*starts[1:], n])]
 
     def bottom(self) -> Pos:

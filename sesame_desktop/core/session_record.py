@@ -84,6 +84,9 @@ def to_json(record: SessionRecord) -> dict[str, Any]:
         "request": {
             "name": req.name, "provider": req.provider.value, "project": _project_to(req.project),
             "task": req.task, "template": req.template, "timeout_ms": req.timeout_ms,
+            # the agent fields; secrets by name only (their values stay in the keyring)
+            "agent": req.agent, "prompt": req.prompt, "setup": req.setup,
+            "env_vars": [list(pair) for pair in req.env_vars], "secret_names": list(req.secret_names),
         },
         "commands": [asdict(c) for c in record.commands],
         "ports": list(record.ports),
@@ -104,7 +107,10 @@ def from_json(data: dict[str, Any]) -> SessionRecord:
         work_dir=str(s.get("work_dir", "")))
     request = SessionRequest(
         name=str(r.get("name", "")), provider=Provider(r["provider"]), project=_project_from(r.get("project")),
-        task=str(r.get("task", "")), template=r.get("template"), timeout_ms=r.get("timeout_ms"))
+        task=str(r.get("task", "")), template=r.get("template"), timeout_ms=r.get("timeout_ms"),
+        agent=str(r.get("agent", "")), prompt=str(r.get("prompt", "")), setup=str(r.get("setup", "")),
+        env_vars=tuple((str(p[0]), str(p[1])) for p in r.get("env_vars", []) if isinstance(p, list) and len(p) == 2),
+        secret_names=tuple(str(n) for n in r.get("secret_names", [])))
     commands = tuple(CommandRecord(**c) for c in data.get("commands", []))
     return SessionRecord(snapshot, request, commands, tuple(int(p) for p in data.get("ports", [])),
                          dict(data.get("extra", {})))

@@ -81,6 +81,12 @@ class SessionRequest:
     Attributes:
         template: per-session template override ("" = the configured one).
         timeout_ms: per-session lifetime override (None = the configured one).
+        agent: the agent preset that runs ``task`` (see :mod:`sesame_desktop.core.agents`),
+            ``"custom"``, or ``""`` when ``task`` is a plain command.
+        prompt: what the agent was asked to do (already part of ``task``, quoted).
+        setup: a command run after the project lands and before the task.
+        env_vars: named environment variables for the session's commands.
+        secret_names: names of secrets (kept in the keyring) given to the session's commands.
     """
 
     name: str
@@ -89,6 +95,11 @@ class SessionRequest:
     task: str = ""
     template: str | None = None
     timeout_ms: int | None = None
+    agent: str = ""
+    prompt: str = ""
+    setup: str = ""
+    env_vars: tuple[tuple[str, str], ...] = ()
+    secret_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

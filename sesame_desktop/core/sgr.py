@@ -16,6 +16,8 @@ import re
 from itertools import groupby
 from typing import NamedTuple
 
+from sesame_desktop.core.cells import char_width
+
 BOLD = 1
 DIM = 2
 ITALIC = 4
@@ -250,12 +252,29 @@ def _merge(runs: list[Run]) -> tuple[Run, ...]:
     return tuple(merged)
 
 
+def expand_tabs_cells(text: str) -> str:
+    """``text.expandtabs(TAB_WIDTH)``, counting wide characters as two columns."""
+    if text.isascii():
+        return text.expandtabs(TAB_WIDTH)
+    out: list[str] = []
+    col = 0
+    for ch in text:
+        if ch == "\t":
+            n = TAB_WIDTH - col % TAB_WIDTH
+            out.append(" " * n)
+            col += n
+        else:
+            out.append(ch)
+            col = 0 if ch == "\n" else col + char_width(ch)
+    return "".join(out)
+
+
 def expand_tabs(text: str, runs: tuple[Run, ...]) -> tuple[str, tuple[Run, ...]]:
     """Expand tabs to spaces (stops every ``TAB_WIDTH`` columns), moving the runs with them."""
     if "\t" not in text:
         return text, runs
     if not runs:
-        return text.expandtabs(TAB_WIDTH), runs
+        return expand_tabs_cells(text), runs
     styles = styles_from_runs(runs, len(text))
     out: list[str] = []
     out_styles: list[Style] = []
@@ -269,7 +288,7 @@ def expand_tabs(text: str, runs: tuple[Run, ...]) -> tuple[str, tuple[Run, ...]]
         else:
             out.append(ch)
             out_styles.append(style)
-            col += 1
+            col += char_width(ch)
     return "".join(out), runs_from_styles(out_styles)
 
 

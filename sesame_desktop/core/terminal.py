@@ -26,178 +26,176 @@ a view.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
-from typing import NamedTuple
 
-from sesame_desktop.core.cell_line import CellLine
+from sesame_desktop.core.cells import char_width
+from sesame_desktop.core.screen import Row, Screen
 from sesame_desktop.core.sgr import (
     DEFAULT_STYLE,
     SGR_RE,
-    TAB_WIDTH,
-    Run,
     Style,
     decode_raw,
     end_style,
+    expand_tabs_cells,
     reset_style,
-    runs_from_styles,
 )
+from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
+    _CELLS,
+    _NEEDS_CELL,
+    _PLAIN,
+    _RAW,
+    META,
+    STDERR,
+    STDOUT,
+    BufferEvent,
+    Line,
+    LiveRow,
+    Stored,
+    _Stream,
+    format_command_end,
+    format_command_start,
+    is_simple,
+    pack,
+    pack_runs,
+    snapshot_text,
+    stored_size,
+    unpack,
+)
+from sesame_desktop.core.terminal_store import MAX_LINE_CHARS, LineStore
 
-STDOUT = "stdout"
-STDERR = "stderr"
-META = "meta"
-"""Stream tag of the header lines written by ``begin_command``/``end_command``."""
+__all__ = [
+    "META",
+    "STDERR",
+    "STDOUT",
+    "BufferEvent",
+    "Line",
+    "TerminalBuffer",
+    "format_command_end",
+    "format_command_start",
+    "snapshot_text",
+]
 
 DEFAULT_SCROLLBACK = 100_000
-
-_PLAIN = 0  # (kind, clean text, stream, None)
-_RAW = 1  # (kind, text with SGR codes, stream, packed start style)
-_CELLS = 2  # (kind, clean text, stream, packed runs)
-# Stored lines hold styles as plain tuples ("packed"), never as Style (a tuple subclass): then a
-# line is made of str/int/None/tuple only, and CPython's garbage collector stops tracking it
-# after its first pass. 100,000 tracked lines would add ~20 ms to every full collection.
+DEFAULT_SCROLLBACK_CHARS = 64 << 20
+"""Characters kept in the scrollback at most (~64 MB of text), whatever the line count."""
+SCREEN_COLUMNS = 80
+SCREEN_LINES = 50
+"""The console's screen: what cursor addressing in output can reach (the last 50 lines)."""
 
 
-def _pack(style: Style) -> tuple | None:
-    return None if style is DEFAULT_STYLE else tuple(style)
 
-
-def _unpack(packed: tuple | None) -> Style:
-    return DEFAULT_STYLE if packed is None else Style._make(packed)
-
-
-def _pack_runs(runs: tuple[Run, ...]) -> tuple:
-    return tuple((a, b, tuple(style)) for a, b, style in runs)
-
-
-_NEEDS_CELL = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]|\x1b(?!\[[0-9;:]*m)")
-"""Anything but printable text, tab, newline and complete SGR sequences."""
 
 _NON_SGR_ESC = re.compile(r"\x1b(?!\[[0-9;:]*m)")
-_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0B, 0x1B), *range(0x1C, 0x20), 0x7F])
-"""C0 controls except tab, newline and ESC (deleting them with ``bytes.translate`` is ~2 GB/s)."""
-
-_C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
-
 _INCOMPLETE = re.compile(
     r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x07\x1b]*\x1b?|[ -/]*)\Z"
 )
 """An escape sequence cut off by the end of the text (held back until more arrives)."""
 
+_NEEDS_SCREEN = re.compile(
+    r"\x1b\[[0-9;]*[ABEFHIJLMSTZ`abdefrsu@]|\x1b\[\?(?:1049|1047|47)[hl]|\x1b[78MDEc]|[\x0b\x0c]"
+)
+"""Controls that address the screen beyond the current line (cursor up, scroll regions...)."""
+_CR_ONLY = re.compile(r"[^\x00-\x0c\x0e-\x1f\x7f-\x9f]*")
+"""Printable text and carriage returns only (a progress bar redrawn in place)."""
+
 _MAX_PENDING = 1 << 20
-MAX_LINE_CHARS = 1 << 20
-"""A longer line is broken after the chunk that makes it this long (as a terminal wraps)."""
 _DECODED_CACHE = 512
 _MAX_TAIL_PARTS = 64
 
 
-class Line(NamedTuple):
-    """One line as a view sees it.
+_OSC_ACROSS_LINES = re.compile(r"\x1b\][^\x07\x1b]*[\r\n][^\x07\x1b]*(?:\x07|\x1b\\)")
 
-    Attributes:
-        text: Plain text, tabs expanded, no escape codes.
-        runs: ``(start, end, style)`` spans with a non-default style, in order.
-        stream: ``"stdout"``, ``"stderr"`` or ``"meta"``.
+
+def _without_newlines(m: re.Match[str]) -> str:
+    return m.group().replace("\n", "").replace("\r", "")
+
+
+def _style_after(style: Style, text: str) -> Style:
+    """The style after ``text`` (text, tabs, newlines and SGR codes), from its last reset on."""
+    k = max(text.rfind("\x1b[0m"), text.rfind("\x1b[m"))
+    if k >= 0:
+        style = reset_style(style)
+        text = text[k:]
+    return end_style(style, text)
+
+
+def _narrow(text: str) -> bool:
+    """Whether every character of ``text`` takes exactly one cell."""
+    return text.isascii() or all(char_width(ch) == 1 for ch in set(text))
+
+
+def _overprinted(base: str, cursor: int, piece: str) -> tuple[str, int]:
+    """``base`` with the cursor at ``cursor``, overwritten by ``piece`` (text and ``\r`` only).
+
+    Returns the text and the cursor column after it.
     """
-
-    text: str
-    runs: tuple[Run, ...]
-    stream: str
-
-
-class BufferEvent(Enum):
-    """What changed in a buffer (argument of its listeners)."""
-
-    APPENDED = "appended"
-    CLEARED = "cleared"
-
-
-class _Stream:
-    """Parser state of one output stream (decoder, held-back escape, style, live line)."""
-
-    __slots__ = (
-        "name",
-        "decoder",
-        "pending",
-        "style",
-        "parts",
-        "size",
-        "start_style",
-        "cell",
-        "version",
-        "shown",
-    )
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self.pending = ""
-        self.style = DEFAULT_STYLE
-        self.parts: list[str] = []  # the live line while it is plain/SGR-only text
-        self.size = 0  # characters in parts
-        self.start_style = DEFAULT_STYLE  # style at the start of the live line
-        self.cell: CellLine | None = None  # the live line once a control touched it
-        self.version = 0  # changes whenever the live line may have changed
-        self.shown: tuple[int, Line] | None = None  # (version, the live line as last decoded)
-
-    @property
-    def live(self) -> bool:
-        return bool(self.parts) or self.cell is not None
+    segments = piece.split("\r")
+    first = segments[0]
+    if first and cursor > len(base):
+        base += " " * (cursor - len(base))
+    text = base[:cursor] + first + base[cursor + len(first) :]
+    if len(segments) == 1:
+        return text, cursor + len(first)
+    last = segments[-1]
+    longest = max(map(len, segments))
+    if len(last) >= longest and len(last) >= len(text):  # the usual redraw: same width or wider
+        return last, len(last)
+    # walk back from the last segment: each earlier, longer one shows past what came after it
+    result = last
+    for seg in reversed([text, *segments[1:-1]]):
+        if len(seg) > len(result):
+            result += seg[len(result) :]
+    return result, len(last)
 
 
-def _format_duration(seconds: float) -> str:
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min {secs:02d} s" if hours else f"{minutes} min {secs:02d} s"
-
-
-def format_command_start(command: str, started_at: datetime) -> str:
-    """The header line written before a command's output."""
-    return f"▶ {command}    [{started_at.strftime('%Y-%m-%d %H:%M:%S')}]"
-
-
-def format_command_end(exit_code: int | None, signal_name: str | None, duration_s: float) -> str:
-    """The footer line written after a command's output."""
-    if signal_name:
-        outcome = f"killed by {signal_name}"
-    elif exit_code is None:
-        outcome = "ended (exit code unknown)"
-    elif exit_code == 0:
-        outcome = "exit code 0 (success)"
-    else:
-        outcome = f"exit code {exit_code} (failed)"
-    return f"■ {outcome} after {_format_duration(duration_s)}"
-
-
-class TerminalBuffer:
+class TerminalBuffer(LineStore):
     """The bounded, parsed output of one session, shared by whoever displays it.
+
+    The bottom of the buffer is a terminal screen (:class:`~sesame_desktop.core.screen.Screen`):
+    output that moves the cursor up, sets a scroll region or saves and restores the cursor
+    redraws the last ``SCREEN_LINES`` lines in place, as a terminal would; lines scrolling off
+    that screen become scrollback. Plain, coloured, CRLF and carriage-return lines never need
+    it and take the fast paths.
 
     Not thread-safe: feed it from one thread (the GUI/event-loop thread).
 
     Attributes:
         max_lines: How many finished lines are kept (the scrollback).
+        max_chars: How many characters the kept lines may hold in all (oldest go first).
         evicted: How many lines have been dropped from the front since the last clear.
         generation: Increases on every change; a cheap "did anything change" check.
     """
 
-    def __init__(self, max_lines: int = DEFAULT_SCROLLBACK) -> None:
+    def __init__(
+        self,
+        max_lines: int = DEFAULT_SCROLLBACK,
+        max_chars: int = DEFAULT_SCROLLBACK_CHARS,
+        screen_size: tuple[int, int] = (SCREEN_COLUMNS, SCREEN_LINES),
+    ) -> None:
         if max_lines < 1:
             raise ValueError("max_lines must be at least 1")
         self.max_lines = max_lines
-        self._lines: deque[object] = deque(maxlen=max_lines)
+        self.max_chars = max(1, max_chars)
+        self._lines: deque[object] = deque()
+        self._chars = 0
         self._committed = 0
+        self._meta_end = 0  # absolute number of the line after the last header line
         self._streams: dict[str, _Stream] = {}
         self._live: list[_Stream] = []  # streams with a live line, in the order they started
         self._listeners: list[Callable[[BufferEvent], None]] = []
         self._decoded: dict[int, Line] = {}  # absolute line number -> decoded Line (recent)
+        self._screen_size = screen_size
+        self._lazy: list[tuple[int, int, Style]] = []  # (first, end, start style) of runs
+        self._lazy_firsts: list[int] = []  # their first lines (for bisect)
+        self._lazy_memo: dict[int, Style] = {}  # line number -> the style it starts in
+        self._screen: Screen | None = None  # the screen while output addresses it
+        self._screen_owner: _Stream | None = None  # the stream playing on it
+        self._screen_kept: Screen | None = None  # its modes, saved cursor... between uses
+        self._screen_rows: dict[int, Line] = {}
+        self._screen_version = -1
         self.generation = 0
 
     # -- observers -------------------------------------------------------------------------
@@ -221,48 +219,61 @@ class TerminalBuffer:
     # -- reading ---------------------------------------------------------------------------
 
     @property
-    def evicted(self) -> int:
-        return self._committed - len(self._lines)
+    def kept_chars(self) -> int:
+        """Characters held by the kept finished lines (what :attr:`max_chars` bounds)."""
+        return self._chars
+
+    @property
+    def screen(self) -> Screen | None:
+        """The screen while output is addressing it (``None`` while output is line by line)."""
+        return self._screen
 
     def __len__(self) -> int:
-        """Kept finished lines plus the live lines."""
+        """Kept finished lines plus the live lines (or the used rows of the screen)."""
+        if self._screen is not None:
+            return len(self._lines) + self._screen.used() + len(self._live) - 1
         return len(self._lines) + len(self._live)
 
     def line(self, index: int) -> Line:
         """The line at ``index`` (0 = oldest kept line; live lines come last)."""
         n = len(self._lines)
         if index >= n:
-            return self._live_line(self._live[index - n])
+            return self._tail_line(index - n)
         item = self._lines[index]
-        if type(item) is str and "\x1b" not in item:
-            return Line(item.expandtabs() if "\t" in item else item, (), STDOUT)
         key = self._committed - n + index
+        lazy = self._lazy and key >= self._lazy[0][0] and type(item) is str
+        if type(item) is str and "\x1b" not in item and not lazy:
+            return Line(expand_tabs_cells(item) if "\t" in item else item, (), STDOUT)
         line = self._decoded.get(key)
         if line is None:
-            line = self._decode(item)
+            if lazy:
+                clean, runs, _ = decode_raw(item, self._start_style(key))  # type: ignore[arg-type]
+                line = Line(clean, runs, STDOUT)
+            else:
+                line = self._decode(item)  # type: ignore[arg-type]
             if len(self._decoded) >= _DECODED_CACHE:
                 del self._decoded[next(iter(self._decoded))]
             self._decoded[key] = line
         return line
 
     @staticmethod
-    def _decode(item: str | tuple) -> Line:
-        if type(item) is str:  # stdout, SGR codes inside, default style at the start
+    def _decode(item: Stored) -> Line:
+        if isinstance(item, str):  # stdout, SGR codes inside, default style at the start
             clean, runs, _ = decode_raw(item, DEFAULT_STYLE)
             return Line(clean, runs, STDOUT)
         kind, text, stream, extra = item
         if kind == _RAW:
-            clean, runs, _ = decode_raw(text, _unpack(extra))
+            clean, runs, _ = decode_raw(text, unpack(extra))
             return Line(clean, runs, stream)
         if kind == _PLAIN:
-            return Line(text.expandtabs() if "\t" in text else text, (), stream)
-        return Line(text, tuple((a, b, Style._make(style)) for a, b, style in extra), stream)
+            return Line(expand_tabs_cells(text) if "\t" in text else text, (), stream)
+        return Line(text, tuple((a, b, Style._make(st)) for a, b, st in extra), stream)  # type: ignore[attr-defined]
 
     def text(self, index: int) -> str:
         """The plain text of the line at ``index`` (cheaper than :meth:`line`)."""
         n = len(self._lines)
         if index >= n:
-            return self._live_line(self._live[index - n]).text
+            return self._tail_line(index - n).text
         item = self._lines[index]
         if type(item) is str:
             kind, text = _RAW, item
@@ -271,20 +282,45 @@ class TerminalBuffer:
         if kind == _RAW and "\x1b" in text:
             cached = self._decoded.get(self._committed - n + index)
             text = cached.text if cached is not None else SGR_RE.sub("", text)
-        return text.expandtabs() if kind != _CELLS and "\t" in text else text
+        return expand_tabs_cells(text) if kind != _CELLS and "\t" in text else text
+
+    def snapshot(self) -> list[object]:
+        """The kept lines as stored, plus the live lines decoded (cheap: a list copy).
+
+        Pass it to :func:`snapshot_text` on another thread to get the plain text of everything
+        without blocking the thread that feeds the buffer.
+        """
+        parts: list[object] = list(self._lines)
+        n = len(self._lines)
+        parts.extend(self._tail_line(i).text for i in range(len(self) - n))
+        return parts
 
     def plain_text(self) -> str:
-        """Everything kept, as plain text (one ``\\n`` after every line but the last).
+        """Everything kept, as plain text (one ``\\n`` after every line but the last)."""
+        return snapshot_text(self.snapshot())
 
-        One join, one regular-expression pass and one tab expansion over the whole text: the
-        same result as joining :meth:`text` of every line, several times faster.
-        """
-        parts = [item if type(item) is str else item[1] for item in self._lines]  # type: ignore
-        parts.extend(self._live_line(st).text for st in self._live)
-        text = "\n".join(parts)
-        if "\x1b" in text:  # SGR codes of raw lines (an SGR sequence never spans lines)
-            text = SGR_RE.sub("", text)
-        return text.expandtabs(TAB_WIDTH) if "\t" in text else text
+    def _tail_line(self, i: int) -> Line:
+        screen = self._screen
+        if screen is None:
+            return self._live_line(self._live[i])
+        used = screen.used()
+        for st in self._live:
+            if st is self._screen_owner:
+                if i < used:
+                    break
+                i -= used
+            elif i == 0:
+                return self._live_line(st)
+            else:
+                i -= 1
+        if self._screen_version != screen.version:
+            self._screen_rows.clear()
+            self._screen_version = screen.version
+        line = self._screen_rows.get(i)
+        if line is None:
+            row = screen.grid[i]
+            line = self._screen_rows[i] = Line(row.text, row.runs(), row.stream)
+        return line
 
     def _live_line(self, st: _Stream) -> Line:
         if st.shown is not None and st.shown[0] == st.version:
@@ -302,26 +338,51 @@ class TerminalBuffer:
     def feed(self, data: bytes | str, stream: str = STDOUT) -> None:
         """Parse a chunk of output from ``stream`` (``"stdout"`` or ``"stderr"``).
 
-        ``data`` is raw bytes, split anywhere; ``str`` chunks (the E2B SDK decodes output
-        itself) are accepted too.
+        ``data`` is raw bytes, split anywhere, or ``str`` (the E2B SDK decodes output itself:
+        it is used as it is, not encoded and decoded again).
         """
-        if isinstance(data, str):
-            data = data.encode("utf-8", "replace")
+        if not data:
+            return
         st = self._stream(stream)
-        # A cheap byte-level test first: most chunks have no control but tab/newline/SGR.
-        simple = (
-            len(data.translate(None, _CONTROL_BYTES)) == len(data)
-            # C1 controls U+0080..U+009F are encoded C2 80..C2 9F (maybe split across chunks)
-            and (b"\xc2" not in data or not _C1_BYTES.search(data))
-            and not (st.decoder.getstate()[0] == b"\xc2" and data[:1] and data[0] < 0xA0)
-        )
-        text = st.decoder.decode(data)
+        hold_cr = False
+        if isinstance(data, str):
+            text = data
+            if text.endswith("\r"):
+                text, hold_cr = text[:-1], True
+            if "\r" in text:
+                text = text.replace("\r\n", "\n")
+            simple = _NEEDS_CELL.search(text) is None
+        else:
+            if data.endswith(b"\r"):
+                data, hold_cr = data[:-1], True
+            if b"\r" in data:
+                data = data.replace(b"\r\n", b"\n")
+            simple = is_simple(data, st)
+            text = st.decoder.decode(data)
+            if hold_cr and st.decoder.getstate()[0]:  # the CR follows bytes held back: no CRLF
+                text += st.decoder.decode(b"\r")
+                hold_cr = simple = False
         if st.pending:
-            text = st.pending + text
-            st.pending = ""
-        if not text:
+            pending, st.pending = st.pending, ""
+            if pending.endswith("\r"):
+                if text.startswith("\n"):
+                    pending = pending[:-1]
+                else:
+                    simple = False
+            text = pending + text
+        if not text and not hold_cr:
             return
         tail_start = text.rfind("\n") + 1
+        if "\x1b]" in text:  # an OSC string runs to its terminator, newlines and all
+            osc = text.rfind("\x1b]")
+            if osc < tail_start and "\x07" not in text[osc:] and "\x1b" not in text[osc + 2 :]:
+                if len(text) - osc <= _MAX_PENDING:
+                    st.pending = text[osc:]
+                text = text[:osc]
+                tail_start = text.rfind("\n") + 1
+            if "\n" in text:
+                text = _OSC_ACROSS_LINES.sub(_without_newlines, text)
+                tail_start = text.rfind("\n") + 1
         esc = text.find("\x1b", tail_start)
         if esc >= 0:
             m = _INCOMPLETE.search(text, esc)
@@ -329,8 +390,20 @@ class TerminalBuffer:
                 if len(text) - m.start() <= _MAX_PENDING:
                     st.pending = text[m.start() :]
                 text = text[: m.start()]
+        if hold_cr:
+            st.pending += "\r"
+        checked = False
+        if "\x1b[K" in text and st.cell is None and self._screen is None:
+            # erasing right of the cursor while it is at the end of what was written: nothing
+            stripped = text.replace("\x1b[K", "")
+            if simple:
+                if not _NON_SGR_ESC.search(stripped):
+                    text = stripped
+                    checked = True
+            elif _NEEDS_CELL.search(stripped) is None:
+                text, simple, checked = stripped, True, True
         if text:
-            if simple and "\x1b" in text and _NON_SGR_ESC.search(text):
+            if simple and not checked and "\x1b" in text and _NON_SGR_ESC.search(text):
                 simple = False
             self._feed_text(st, text, simple)
             self._changed()
@@ -344,9 +417,13 @@ class TerminalBuffer:
             if st is None:
                 continue
             text = st.decoder.decode(b"", final=True)
+            if st.pending.endswith("\r"):
+                text = "\r" + text
             st.pending = ""  # an escape sequence cut off for good shows nothing
             if text:
                 self._feed_text(st, text, _NEEDS_CELL.search(text) is None)
+            if self._screen is not None and self._screen_owner is st:
+                self._leave_screen(st, keep_live=False)
             if st.live:
                 self._commit_live(st)
             st.style = DEFAULT_STYLE
@@ -358,6 +435,8 @@ class TerminalBuffer:
         """Append a header line (stream ``"meta"``) after finishing all streams."""
         self.finish()
         self._append((_PLAIN, text.replace("\n", " "), META, None))
+        self._meta_end = self._committed
+        self._screen_kept = None
         self._changed()
 
     def begin_command(self, command: str, started_at: datetime) -> None:
@@ -370,20 +449,28 @@ class TerminalBuffer:
         """Append the closing line of a command run (exit code or signal, duration)."""
         self.add_meta(format_command_end(exit_code, signal_name, duration_s))
 
-    def set_max_lines(self, max_lines: int) -> None:
+    def set_max_lines(self, max_lines: int, max_chars: int | None = None) -> None:
         """Change the scrollback; when it shrinks, the oldest lines are dropped (and counted)."""
         if max_lines < 1:
             raise ValueError("max_lines must be at least 1")
-        if max_lines != self.max_lines:
+        if max_lines != self.max_lines or (max_chars is not None and max_chars != self.max_chars):
             self.max_lines = max_lines
-            self._lines = deque(self._lines, maxlen=max_lines)
+            if max_chars is not None:
+                self.max_chars = max(1, max_chars)
+            self._trim()
             self._changed()
 
     def clear(self) -> None:
         """Drop all lines, including what the live lines show so far (parser state stays)."""
         self._lines.clear()
+        self._lazy.clear()
+        self._lazy_firsts.clear()
+        self._lazy_memo.clear()
+        self._chars = 0
         self._decoded.clear()
         self._committed = 0
+        self._meta_end = 0
+        self._screen = self._screen_owner = self._screen_kept = None
         for st in self._live:
             st.parts = []
             st.size = 0
@@ -402,28 +489,20 @@ class TerminalBuffer:
             st = self._streams[name] = _Stream(name)
         return st
 
-    def _append(self, item: object) -> None:
-        self._lines.append(item)
-        self._committed += 1
-
-    def _make_fast(self, st: _Stream, text: str, start: Style) -> object:
-        if st.name == STDOUT and start is DEFAULT_STYLE:
-            return text  # a bare str (no container: nothing for the garbage collector)
-        if "\x1b" in text or start is not DEFAULT_STYLE:
-            return (_RAW, text, st.name, _pack(start))
-        return (_PLAIN, text, st.name, None)
-
     def _commit_live(self, st: _Stream, tail: str = "") -> None:
         """Finish the live line of ``st`` (plus ``tail``, plain/SGR text) and start a new one."""
         if st.cell is not None:
             cell = st.cell
             if tail:
                 st.style = cell.play(tail, st.style)
-            runs = runs_from_styles(cell.styles) if cell.styles is not None else ()
-            self._append((_CELLS, cell.text, st.name, _pack_runs(runs)))
+            self._append((_CELLS, cell.text, st.name, pack_runs(cell.runs())))
             st.cell = None
         else:
             text = "".join(st.parts) + tail if st.parts else tail
+            if len(text) > MAX_LINE_CHARS:
+                st.parts, st.size = [text], len(text)
+                self._break_long_line(st)
+                text = st.parts[0] if st.parts else ""
             self._append(self._make_fast(st, text, st.start_style))
             st.parts = []
             st.size = 0
@@ -433,19 +512,15 @@ class TerminalBuffer:
             self._live.remove(st)
         st.start_style = st.style
 
-    def _set_live(self, st: _Stream) -> None:
-        if st not in self._live:
-            self._live.append(st)
-
-    def _to_cell(self, st: _Stream) -> CellLine:
+    def _to_cell(self, st: _Stream) -> LiveRow:
         if st.cell is None:
             if st.parts:
                 clean, runs, _ = decode_raw("".join(st.parts), st.start_style)
-                st.cell = CellLine.from_runs(clean, runs)
+                st.cell = LiveRow.from_text(clean, runs, st.name, self._screen_size[0])
                 st.parts = []
                 st.size = 0
             else:
-                st.cell = CellLine()
+                st.cell = LiveRow(Row(st.name), 0, self._screen_size[0])
             self._set_live(st)
         return st.cell
 
@@ -455,6 +530,9 @@ class TerminalBuffer:
         if st.cell is not None:
             st.style = st.cell.play(part, st.style)
             return
+        if not st.parts and part[0] == "\x1b" and not SGR_RE.sub("", part):
+            st.style = st.start_style = end_style(st.style, part)  # colours only: no line yet
+            return
         st.parts.append(part)
         st.size += len(part)
         if len(st.parts) > _MAX_TAIL_PARTS:  # keep a line written in tiny pieces cheap
@@ -462,39 +540,98 @@ class TerminalBuffer:
         self._set_live(st)
         if "\x1b" in part:
             st.style = end_style(st.style, part)
+        if st.size > MAX_LINE_CHARS:
+            self._break_long_line(st)
+
+    def _overprint(self, st: _Stream, piece: str, ends_line: bool) -> bool:
+        """Apply a piece of text and carriage returns without a cell model, if that is exact."""
+        if st.style is not DEFAULT_STYLE:
+            return False
+        if st.cell is not None:
+            cell = st.cell
+            if not cell.plain():
+                return False
+            base, cursor = cell.text, cell.cursor
+        elif st.parts:
+            if st.start_style is not DEFAULT_STYLE:
+                return False
+            base = "".join(st.parts)
+            if "\x1b" in base or "\t" in base:
+                return False
+            cursor = len(base)
+        else:
+            base, cursor = "", 0
+        if not _narrow(piece) or not _narrow(base):
+            return False  # wide characters: the cells of a live row count them
+        text, cursor = _overprinted(base, cursor, piece)
+        st.parts = []
+        st.size = 0
+        st.cell = None
+        if ends_line:
+            self._commit_live(st, text)
+        elif cursor == len(text):
+            self._add_fast_part(st, text)
+            if not text and st in self._live:
+                self._live.remove(st)
+        else:
+            st.cell = LiveRow(Row.from_text(text, (), st.name), cursor, self._screen_size[0])
+            self._set_live(st)
+        return True
 
     def _feed_text(self, st: _Stream, text: str, simple: bool) -> None:
         """Split ``text`` into lines; ``simple``: it has no control but tab, newline and SGR."""
         st.version += 1
+        if self._screen is not None:
+            if self._screen_owner is st:
+                self._play_screen(st, text)
+                return
         pieces = text.split("\n")
         last = len(pieces) - 1
         if simple:
             if last:
                 self._commit_live(st, pieces[0])
                 if last > 1:
-                    self._extend_simple(st, pieces, last)
+                    middle = text[len(pieces[0]) + 1 : len(text) - len(pieces[last]) - 1]
+                    self._extend_simple(st, pieces, last, middle)
             self._add_fast_part(st, pieces[last])
-        else:
-            for i, piece in enumerate(pieces):
-                if not _NEEDS_CELL.search(piece):
-                    if i < last:
-                        self._commit_live(st, piece)
-                    else:
-                        self._add_fast_part(st, piece)
+            return
+        for i, piece in enumerate(pieces):
+            if not _NEEDS_CELL.search(piece):
+                if i < last:
+                    self._commit_live(st, piece)
                 else:
-                    cell = self._to_cell(st)
-                    st.style = cell.play(piece, st.style)
-                    if i < last:
-                        self._commit_live(st)
-        if st.size > MAX_LINE_CHARS or (st.cell is not None and len(st.cell.text) > MAX_LINE_CHARS):
-            self._commit_live(st)
+                    self._add_fast_part(st, piece)
+            elif _CR_ONLY.fullmatch(piece) and self._overprint(st, piece, i < last):
+                pass
+            elif _NEEDS_SCREEN.search(piece):
+                self._enter_screen(st)
+                self._play_screen(st, "\n".join(pieces[i:]))
+                return
+            else:
+                cell = self._to_cell(st)
+                st.style = cell.play(piece, st.style)
+                if i < last or len(cell.text) > MAX_LINE_CHARS:
+                    self._commit_live(st)
+                elif not cell.text and not cell.cursor:  # nothing shown, nothing to keep
+                    st.cell = None
+                    st.start_style = st.style
+                    self._live.remove(st)
 
-    def _extend_simple(self, st: _Stream, pieces: list[str], last: int) -> None:
-        """Append ``pieces[1:last]``: whole lines of text, tabs and SGR codes (the hot loop)."""
+    def _extend_simple(self, st: _Stream, pieces: list[str], last: int, text: str) -> None:
+        """Append ``pieces[1:last]`` (``text``: them joined by newlines): whole lines of text,
+        tabs and SGR codes (the hot loop)."""
         name = st.name
         style = st.style
         middle = pieces[1:last]
-        if style is DEFAULT_STYLE and "\x1b" not in "".join(middle):  # plain text
+        if name == STDOUT and "\x1b" in text:
+            # coloured stdout: kept as it came; the style each line starts in is worked out
+            # when it is looked at (from the style at the start of the run, see _start_style)
+            first = self._committed
+            self._lines.extend(middle)
+            self._lazy.append((first, first + len(middle), style))
+            self._lazy_firsts.append(first)
+            st.style = st.start_style = _style_after(style, text)
+        elif style is DEFAULT_STYLE and "\x1b" not in text:  # plain text
             if name == STDOUT:
                 self._lines.extend(middle)
             else:
@@ -502,7 +639,7 @@ class TerminalBuffer:
         else:
             out: list[object] = []
             stdout = name == STDOUT
-            packed = _pack(style)
+            packed = pack(style)
             for p in middle:
                 if "\x1b" in p:
                     out.append(p if stdout and packed is None else (_RAW, p, name, packed))
@@ -512,7 +649,7 @@ class TerminalBuffer:
                     else:
                         new = end_style(style, p)
                     if new is not style:
-                        style, packed = new, _pack(new)
+                        style, packed = new, pack(new)
                 elif style is DEFAULT_STYLE:
                     out.append(p if stdout else (_PLAIN, p, name, None))
                 else:
@@ -520,3 +657,8 @@ class TerminalBuffer:
             self._lines.extend(out)
             st.style = st.start_style = style
         self._committed += len(middle)
+        self._chars += len(text) - len(middle) + 1
+        if len(self._lines) > self.max_lines or self._chars > self.max_chars:
+            self._trim()
+        if len(text) > MAX_LINE_CHARS and any(len(p) > MAX_LINE_CHARS for p in middle):
+            self._split_committed(len(middle))

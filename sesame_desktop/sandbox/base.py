@@ -147,9 +147,14 @@ class Sandbox(abc.ABC):
         cwd: str | None = None,
         stdin: bool = False,
         timeout_s: float | None = None,
+        envs: Mapping[str, str] | None = None,
     ) -> CommandHandle:
         """Start ``command`` in the sandbox's shell (:attr:`shell_name`) in ``cwd`` (default: the
-        project folder)."""
+        project folder).
+
+        ``envs`` are extra environment variables for this one command only (a token for one
+        push), on top of the sandbox's own.
+        """
 
     async def run(
         self,
@@ -159,9 +164,14 @@ class Sandbox(abc.ABC):
         on_stderr: OutputCallback,
         cwd: str | None = None,
         timeout_s: float | None = None,
+        envs: Mapping[str, str] | None = None,
     ) -> CommandResult:
-        handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
-                                  timeout_s=timeout_s)
+        if envs:  # only then: a provider written before per-command envs still runs the rest
+            handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
+                                      timeout_s=timeout_s, envs=envs)
+        else:
+            handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
+                                      timeout_s=timeout_s)
         return await handle.wait()
 
     @abc.abstractmethod

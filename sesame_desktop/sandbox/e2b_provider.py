@@ -11,7 +11,7 @@ import asyncio
 import logging
 import shlex
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -221,9 +221,10 @@ class E2BSandbox(Sandbox, Reattachable):
             raise self.translate(exc) from None
 
     async def start(self, command: str, *, on_stdout: OutputCallback, on_stderr: OutputCallback,
-                    cwd: str | None = None, stdin: bool = False, timeout_s: float | None = None) -> E2BCommand:
+                    cwd: str | None = None, stdin: bool = False, timeout_s: float | None = None,
+                    envs: Mapping[str, str] | None = None) -> E2BCommand:
         handle = await self.call(self.sdk.commands.run(
-            command, background=True, cwd=cwd or self.project_dir, stdin=stdin,
+            command, background=True, cwd=cwd or self.project_dir, stdin=stdin, envs=dict(envs) if envs else None,
             on_stdout=lambda text: on_stdout(text.encode("utf-8", "replace")),
             on_stderr=lambda text: on_stderr(text.encode("utf-8", "replace")),
             timeout=timeout_s or 0, retain_output=False))

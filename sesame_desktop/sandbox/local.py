@@ -20,7 +20,7 @@ import errno
 import logging
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TypeVar
 
@@ -160,7 +160,8 @@ class LocalSandbox(Sandbox):
     # -- commands ---------------------------------------------------------------------------
 
     async def start(self, command: str, *, on_stdout: OutputCallback, on_stderr: OutputCallback,
-                    cwd: str | None = None, stdin: bool = False, timeout_s: float | None = None) -> LocalCommand:
+                    cwd: str | None = None, stdin: bool = False, timeout_s: float | None = None,
+                    envs: Mapping[str, str] | None = None) -> LocalCommand:
         if self._killed:
             raise UserFacingError(UserMessage("Session ended", "This session's sandbox is gone.",
                                               "Start a new session."))
@@ -174,13 +175,13 @@ class LocalSandbox(Sandbox):
         host_cwd = await self._in_executor(lambda: prepare(cwd))
         shell_argv = self.shell.argv(command)
         if self.isolated:
-            env = command_environment(os.environ, self._envs, SANDBOX_HOME)
+            env = command_environment(os.environ, {**self._envs, **(envs or {})}, SANDBOX_HOME)
             env.pop("TMPDIR", None)  # the host's temp folder is not there: /tmp is the sandbox's own
             argv = bwrap_argv(shutil.which("bwrap") or "bwrap", home=str(self.home), cwd=cwd,
                               hidden=self._hidden, command=[self.shell.name, *shell_argv[1:]])
             start_dir = None
         else:
-            env = command_environment(os.environ, self._envs, str(self.home))
+            env = command_environment(os.environ, {**self._envs, **(envs or {})}, str(self.home))
             argv, start_dir = shell_argv, str(host_cwd)
         try:
             handle = await LocalCommand.start(argv, cwd=start_dir, env=env, stdin=stdin, on_stdout=on_stdout,

@@ -246,3 +246,39 @@ class SecretStore:
 
         await self._run(delete)
         log.info("API key removed from the keyring")
+
+    # -- named secrets (agent keys, git tokens, session secrets) ---------------------------
+
+    async def get_secret(self, name: str) -> Secret | None:
+        """The secret stored as ``name`` ("agent:claude-code", "git-token:github.com"…), if any."""
+
+        def read() -> Secret | None:
+            value = secure_backend().get_password(SERVICE_NAME, name)
+            return Secret(value) if value else None
+
+        secret = await self._run(read)
+        if secret:
+            SECRETS.add(secret)
+        return secret
+
+    async def set_secret(self, name: str, value: Secret) -> None:
+        """Store ``value`` as ``name``; returns once the keyring confirmed it by reading it back."""
+        SECRETS.add(value)
+
+        def write() -> None:
+            backend = secure_backend()
+            backend.set_password(SERVICE_NAME, name, value.reveal())
+            if backend.get_password(SERVICE_NAME, name) != value.reveal():
+                raise keyring.errors.PasswordSetError("the keyring did not keep the secret")
+
+        await self._run(write)
+        log.info("secret %s saved in the keyring", name.split(":", 1)[0])
+
+    async def delete_secret(self, name: str) -> None:
+        def delete() -> None:
+            try:
+                secure_backend().delete_password(SERVICE_NAME, name)
+            except keyring.errors.PasswordDeleteError:
+                pass  # nothing stored: already the wanted state
+
+        await self._run(delete)

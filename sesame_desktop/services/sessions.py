@@ -36,6 +36,7 @@ from sesame_desktop.sandbox.base import CommandHandle, CommandResult, Sandbox, S
 from sesame_desktop.services.session_lifecycle import SessionLifecycle
 from sesame_desktop.services.session_output import SessionOutput
 from sesame_desktop.services.session_restore import SessionRestore
+from sesame_desktop.services.session_steps import SessionSteps
 from sesame_desktop.services.session_store import SessionStore
 from sesame_desktop.services.session_work import SessionWork
 from sesame_desktop.services.tasks import TaskGroupOwner
@@ -74,7 +75,7 @@ class Session:
     before_reconnect: SessionState | None = None
 
 
-class SessionManager(SessionWork, SessionLifecycle, SessionRestore, QObject):
+class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore, QObject):
     """Starts and ends sessions and runs their commands.
 
     Other services attach to a session through :meth:`add_output_tap` (every chunk of output,
@@ -213,6 +214,7 @@ class SessionManager(SessionWork, SessionLifecycle, SessionRestore, QObject):
         try:
             provider = await self._providers(request.provider)
             spec = self._spec(session)
+            spec = replace(spec, envs=await self.session_environment(request))
             session.output.meta(f"Creating a {provider.kind.label} sandbox…")
             sandbox = await provider.create(spec)
             session.sandbox = sandbox
@@ -228,6 +230,7 @@ class SessionManager(SessionWork, SessionLifecycle, SessionRestore, QObject):
             await self.mark_start_of_work(session)
             if expires is not None:
                 session.tasks.start(self._watch_lifetime(session), key="lifetime")
+            await self.prepare_work(session)
         except UserFacingError as exc:
             await self._fail_and_end(session, exc.message)
             return

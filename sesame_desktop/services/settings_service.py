@@ -103,6 +103,15 @@ class SettingsService(QObject):
     def config_path(self) -> Path:
         return self._config_path
 
+    @property
+    def secrets(self) -> SecretStore:
+        """The keyring, for other named secrets (agent keys, git tokens)."""
+        return self._secrets
+
+    @property
+    def paths(self) -> AppPaths:
+        return self._paths
+
     async def load(self) -> EffectiveConfig:
         """Read every source, move a ``config.json`` key into the keyring, check the key."""
         loop = asyncio.get_running_loop()

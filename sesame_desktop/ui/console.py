@@ -12,11 +12,12 @@ the front of the buffer, what the user is looking at does not move.
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
 
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QGuiApplication,
@@ -28,14 +29,17 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QToolButton, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QMessageBox, QToolButton, QWidget
 
 from sesame_desktop.core.cells import text_width
+from sesame_desktop.core.link_text import link_text, shown_host_mismatch
 from sesame_desktop.core.links import link_at
 from sesame_desktop.core.scroll_model import Pos, ScrollModel
 from sesame_desktop.core.terminal import DEFAULT_SCROLLBACK, BufferEvent, TerminalBuffer
 from sesame_desktop.core.text_search import BufferSearch
 from sesame_desktop.ui.console_find import FindBar
+from sesame_desktop.ui.console_jobs import TextJob
+from sesame_desktop.ui.console_links import ask_before_opening
 from sesame_desktop.ui.console_listener import BufferListener
 from sesame_desktop.ui.console_menu import ConsoleMenu
 from sesame_desktop.ui.console_render import (
@@ -49,6 +53,8 @@ from sesame_desktop.ui.console_render import (
 from sesame_desktop.ui.url_opener import SafeUrlOpener, default_opener
 
 FRAME_MS = 25
+COPY_IN_WORKER_LINES = 20_000
+MAX_FRAME_MS = 60
 FIND_DELAY_MS = 150
 MARGIN = 8.0
 DEFAULT_POINT_SIZE = 10.0
@@ -71,12 +77,14 @@ class ConsoleView(QAbstractScrollArea):
     Signals:
         follow_changed(bool): Follow mode (sticking to the live end) turned on or off.
         link_activated(str): The user clicked a link; it goes to the safe opener next.
+        copied(int): Text of this many characters was put on the clipboard.
         saved(str): The output was saved from the menu, to this path.
         save_failed(str): Saving from the menu failed; the message is meant for the user.
     """
 
     follow_changed = Signal(bool)
     link_activated = Signal(str)
+    copied = Signal(int)
     saved = Signal(str)
     save_failed = Signal(str)
 
@@ -103,6 +111,8 @@ class ConsoleView(QAbstractScrollArea):
         self._find_current: tuple[int, int, int] | None = None  # (absolute line, start, end)
         self._search = BufferSearch()
         self._rows_on_screen: list[ScreenRow] = []
+        self._link_box: QMessageBox | None = None
+        self._copy_job: TextJob | None = None
         self._syncing = False
 
         self.setFrameShape(QFrame.Shape.NoFrame)
@@ -218,16 +228,49 @@ class ConsoleView(QAbstractScrollArea):
         """What :meth:`save_to` writes: the notice of dropped lines (if any) and all output."""
         return self._model.export_text()
 
+    def export_snapshot(self) -> tuple[list[object], str]:
+        """What :meth:`export_text` is made of, cheaply: a snapshot of the kept lines (turn it
+        into text with :func:`~sesame_desktop.core.terminal.snapshot_text` on any thread) and
+        the line to put first."""
+        notice = self._model.notice()
+        return self._buffer.snapshot(), f"[{notice}]\n" if notice else ""
+
     def selected_text(self) -> str:
         """The selected text, lines joined with ``\\n``."""
         bounds = self._selection()
         return self._model.text_between(*bounds) if bounds is not None else ""
 
     def copy(self) -> None:
-        """Put the selection on the clipboard as plain text."""
-        text = self.selected_text()
-        if text:
-            QGuiApplication.clipboard().setText(text)
+        """Put the selection on the clipboard as plain text.
+
+        A selection of many lines is turned into text on a worker thread; the clipboard gets
+        it when it is ready (``copied`` is emitted then).
+        """
+        bounds = self._selection()
+        if bounds is None:
+            return
+        (a_line, a_col), (b_line, b_col) = bounds
+        first = max(a_line, self._buffer.evicted)
+        if b_line - first < COPY_IN_WORKER_LINES:
+            text = self.selected_text()
+            if text:
+                QGuiApplication.clipboard().setText(text)
+                self.copied.emit(len(text))
+            return
+        parts = self._buffer.snapshot()[first - self._buffer.evicted : b_line - self._buffer.evicted + 1]
+        head = self._text(first)[a_col if first == a_line else 0 :]
+        tail = self._text(b_line)[:b_col]
+        job = TextJob(parts[1:-1], head + "\n", ("\n" if len(parts) > 2 else "") + tail)
+        job.signals.done.connect(self._on_copy_job_done)
+        self._copy_job = job
+        QThreadPool.globalInstance().start(job)
+
+    def _on_copy_job_done(self, job: TextJob) -> None:
+        if job is self._copy_job:
+            self._copy_job = None
+            if job.text:
+                QGuiApplication.clipboard().setText(job.text)
+                self.copied.emit(len(job.text))
 
     def select_all(self) -> None:
         """Select every kept line."""
@@ -413,6 +456,22 @@ class ConsoleView(QAbstractScrollArea):
         line = self._model.line(hit[0])
         return link_at(line.text, line.runs, hit[1])
 
+    def _shown_host_at(self, point: QPoint | QPointF, target: str) -> str | None:
+        """The host the text of the OSC 8 link at ``point`` shows, when not ``target``'s."""
+        hit = self._hit(point, nearest=False)
+        if hit is None:
+            return None
+        line = self._model.line(hit[0])
+        visible = link_text(line.text, line.runs, hit[1])
+        return shown_host_mismatch(visible, target) if visible is not None else None
+
+    def activate_link(self, target: str, shown_host: str | None = None) -> None:
+        """Open ``target``; when its text showed another host, ask first (non-modally)."""
+        if shown_host is None:
+            self.open_link(target)
+            return
+        self._link_box = ask_before_opening(self, target, shown_host, self.open_link)
+
     # -- find --------------------------------------------------------------------------------
 
     def _update_find_count(self) -> None:
@@ -490,8 +549,13 @@ class ConsoleView(QAbstractScrollArea):
             find_current=self._find_current,
             selection=self._selection(),
         )
+        started = time.perf_counter()
         self._rows_on_screen = paint_rows(painter, self._model, self._fonts, self._theme, view)
         painter.end()
+        # a slow paint (many colours, a small font on a big window) spaces the frames out, so
+        # painting never takes more than about a third of the time while output streams in
+        spent_ms = (time.perf_counter() - started) * 1000
+        self._frame_timer.setInterval(int(min(MAX_FRAME_MS, max(FRAME_MS, 3 * spent_ms))))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -537,7 +601,11 @@ class ConsoleView(QAbstractScrollArea):
             link = self._link_at(pos)
             shape = Qt.CursorShape.PointingHandCursor if link else Qt.CursorShape.IBeamCursor
             self.viewport().setCursor(shape)
-            self.viewport().setToolTip(link or "")
+            tip = ""
+            if link:  # (starts with words, so Qt never takes it for rich text)
+                shown = self._shown_host_at(pos, link)
+                tip = f"Opens {link}" + (f"\n(the text shows {shown})" if shown else "")
+            self.viewport().setToolTip(tip)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         press, self._press_at = self._press_at, None
@@ -547,7 +615,7 @@ class ConsoleView(QAbstractScrollArea):
                 self._anchor = self._cursor = None
                 link = self._link_at(event.position())
                 if link:
-                    self.open_link(link)
+                    self.activate_link(link, self._shown_host_at(event.position(), link))
                 self.viewport().update()
             event.accept()
             return
@@ -600,4 +668,6 @@ class ConsoleView(QAbstractScrollArea):
             super().keyPressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
-        self._menu.show_at(event.globalPos(), self._link_at(event.pos()))
+        link = self._link_at(event.pos())
+        shown = self._shown_host_at(event.pos(), link) if link else None
+        self._menu.show_at(event.globalPos(), link, shown)

@@ -3,45 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPoint, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QPoint, Qt, QThreadPool
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu
 
+from sesame_desktop.ui.console_jobs import TextJob
+from sesame_desktop.ui.url_opener import check_url
+
 if TYPE_CHECKING:
     from sesame_desktop.ui.console import ConsoleView
-
-
-class _SaveSignals(QObject):
-    """Signals of a save job (a QRunnable cannot have its own).
-
-    Signals:
-        done(_SaveJob): The job finished; ``error`` is empty on success.
-    """
-
-    done = Signal(object)
-
-
-class _SaveJob(QRunnable):
-    """Writes text to a file on a worker thread (disk calls never block the GUI thread)."""
-
-    def __init__(self, path: str, text: str) -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # the menu holds it until it has reported
-        self.path = path
-        self.text = text
-        self.error = ""
-        self.signals = _SaveSignals()
-
-    def run(self) -> None:
-        try:
-            Path(self.path).write_text(self.text, encoding="utf-8")
-        except OSError as exc:
-            self.error = exc.strerror or str(exc)
-        self.text = ""
-        self.signals.done.emit(self)
 
 
 class ConsoleMenu(QMenu):
@@ -54,7 +26,8 @@ class ConsoleMenu(QMenu):
         super().__init__(console)
         self._console = console
         self._link: str | None = None
-        self._jobs: set[_SaveJob] = set()  # running saves (kept alive until they report)
+        self._shown_host: str | None = None
+        self._jobs: set[TextJob] = set()  # running saves (kept alive until they report)
         self.open_link_action = self._add("Open Link", self._on_open_link_action_triggered)
         self.copy_link_action = self._add("Copy Link Address", self._on_copy_link_action_triggered)
         self._link_separator = self.addSeparator()
@@ -87,11 +60,21 @@ class ConsoleMenu(QMenu):
         self.addAction(action)
         return action
 
-    def show_at(self, global_pos: QPoint, link: str | None) -> None:
-        """Pop up (without blocking) for a click at ``global_pos``, over ``link`` if any."""
+    def show_at(self, global_pos: QPoint, link: str | None, shown_host: str | None = None) -> None:
+        """Pop up (without blocking) for a click at ``global_pos``, over ``link`` if any.
+
+        Args:
+            shown_host: The host the link's text shows, when it is not the target's.
+        """
         self._link = link
+        self._shown_host = shown_host
         for action in (self.open_link_action, self.copy_link_action, self._link_separator):
             action.setVisible(link is not None)
+        web = link is not None and check_url(link)[0] is not None
+        self.copy_link_action.setEnabled(web)  # only web addresses reach the clipboard
+        self.copy_link_action.setText(
+            "Copy Link Address" if web or link is None else "Copy Link Address (not a web link)"
+        )
         self.copy_action.setEnabled(bool(self._console.selected_text()))
         self.live_action.setEnabled(not self._console.following)
         self.wrap_action.setChecked(self._console.wrapping)
@@ -108,12 +91,13 @@ class ConsoleMenu(QMenu):
         dialog.open()
 
     def _on_save_dialog_file_selected(self, path: str) -> None:
-        job = _SaveJob(path, self._console.export_text())  # text taken now, on this thread
+        parts, prefix = self._console.export_snapshot()  # a list copy now, text on a worker
+        job = TextJob(parts, prefix, "\n" if parts else "", path)
         job.signals.done.connect(self._on_save_job_done)
         self._jobs.add(job)
         QThreadPool.globalInstance().start(job)
 
-    def _on_save_job_done(self, job: _SaveJob) -> None:
+    def _on_save_job_done(self, job: TextJob) -> None:
         self._jobs.discard(job)
         if job.error:
             message = f"The output could not be saved to {job.path}: {job.error}."
@@ -123,10 +107,10 @@ class ConsoleMenu(QMenu):
 
     def _on_open_link_action_triggered(self) -> None:
         if self._link:
-            self._console.open_link(self._link)
+            self._console.activate_link(self._link, self._shown_host)
 
     def _on_copy_link_action_triggered(self) -> None:
-        if self._link:
+        if self._link and check_url(self._link)[0] is not None:  # never javascript:, file:...
             QGuiApplication.clipboard().setText(self._link)
 
     def _on_wrap_action_triggered(self, checked: bool) -> None:

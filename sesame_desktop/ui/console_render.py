@@ -184,21 +184,36 @@ class RowHighlights:
     links: list[tuple[int, int]] = field(default_factory=list)
 
 
+WINDOW_MARGIN = 4096
+"""Characters looked at around the painted part of a long line (for matches and links)."""
+
+
 def line_marks(
     line: Line,
     line_no: int,
     find_re: re.Pattern[str] | None,
     find_current: tuple[int, int, int] | None,
     selection: tuple[tuple[int, int], tuple[int, int]] | None,
+    window: tuple[int, int] | None = None,
 ) -> RowHighlights:
-    """The highlights of line number ``line_no``: find matches, selection, links."""
+    """The highlights of line number ``line_no``: find matches, selection, links.
+
+    Args:
+        window: Only look for matches and printed links in ``text[a:b]`` (a long line: only
+            its painted part, with a margin, so painting costs what is shown, not the line).
+    """
     marks = RowHighlights()
+    text = line.text
+    lo = 0
+    if window is not None and len(text) > 2 * WINDOW_MARGIN:
+        lo = max(0, window[0] - WINDOW_MARGIN)
+        text = text[lo : window[1] + WINDOW_MARGIN]
     if find_re is not None and line.stream != BANNER:
-        marks.matches = [(m.start(), m.end()) for m in find_re.finditer(line.text)]
+        marks.matches = [(m.start() + lo, m.end() + lo) for m in find_re.finditer(text)]
         if find_current is not None and find_current[0] == line_no:
             marks.current = find_current[1:]
     marks.links = [(a, b) for a, b, style in line.runs if style.link]
-    marks.links += [(a, b) for a, b, _ in find_urls(line.text)]
+    marks.links += [(a + lo, b + lo) for a, b, _ in find_urls(text)]
     if selection is not None and selection[0][0] <= line_no <= selection[1][0]:
         a = selection[0][1] if line_no == selection[0][0] else 0
         b = selection[1][1] if line_no == selection[1][0] else len(line.text)
@@ -338,9 +353,13 @@ def paint_rows(
     y = 0.0
     while y < view.height and line_no < end:
         line = model.line(line_no)
-        cells = None if line.text.isascii() else CellMap(line.text)
-        marks = line_marks(line, line_no, view.find_re, view.find_current, view.selection)
-        spans = model.row_spans(line.text, view.shift)
+        cells = model.cells(line_no, line.text)
+        spans = model.row_spans(line.text, view.shift, line_no)
+        last = min(len(spans), row + int(view.height // fonts.line_height) + 1) - 1
+        window = (spans[row][0], spans[last][1]) if row <= last else None
+        marks = line_marks(
+            line, line_no, view.find_re, view.find_current, view.selection, window
+        )
         to_edge = marks.selection_to_edge
         while row < len(spans) and y < view.height:
             marks.selection_to_edge = to_edge and row == len(spans) - 1

@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
@@ -32,12 +33,15 @@ from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
+from sesame_desktop.services.agent_env import SessionEnvironment
+from sesame_desktop.services.choice_store import ChoiceStore
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.session_lifecycle import QuitChoice
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.ui.agent_tabs import AgentTabs
 from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter, plain_box, plain_label, set_informative
 from sesame_desktop.ui.new_session_dialog import NewSessionDialog
@@ -171,6 +175,8 @@ class MainWindow(QMainWindow):
         self.url_opener.refused.connect(self._on_url_opener_refused)
         self._tasks = TaskGroupOwner("main-window", on_error=self.messages.show_exception)
         self._settings_dialog: SettingsDialog | None = None
+        self._choices = ChoiceStore(settings.paths.config_dir)
+        sessions.set_environment_source(SessionEnvironment(settings.secrets))
         self._closing_allowed = False
         self.new_session_dialog: NewSessionDialog | None = None
         self.quit_confirmation: QMessageBox | None = None
@@ -262,6 +268,13 @@ class MainWindow(QMainWindow):
         side.setObjectName("sideTabs")
         side.addTab(self.files_view, "Files")
         side.addTab(self.ports_view, "Ports")
+        self.agent_tabs = AgentTabs(self, self._sessions, self._settings, self.url_opener, hinted=HintedView,
+                                    show_message=self.messages.show_message, select_session=self.select_session,
+                                    apply_work=self._apply_work, focus_console=self.session_panel.console.setFocus)
+        self.agent_tabs.add_to(side)
+        self.transcript_view, self.transcript_pane = self.agent_tabs.transcript_view, self.agent_tabs.transcript_pane
+        self.changes_view, self.changes_pane = self.agent_tabs.changes_view, self.agent_tabs.changes_pane
+        self.notifier = self.agent_tabs.notifier
         self.side_tabs = side
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -316,12 +329,20 @@ class MainWindow(QMainWindow):
     def open_new_session(self) -> NewSessionDialog:
         """Open the New Session dialog (non-blocking)."""
         config = self._settings.config
-        dialog = NewSessionDialog(config, e2b_ready=self._settings.key_status.has_key, parent=self)
+        dialog = NewSessionDialog(config, e2b_ready=self._settings.key_status.has_key,
+                                  choices=self._choices.current, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.requested.connect(self._on_new_session_dialog_requested)
         self.new_session_dialog = dialog
+        if not self._choices.loaded:
+            self._tasks.start(self._load_choices(dialog), key="load-choices")
         dialog.open()
         return dialog
+
+    async def _load_choices(self, dialog: NewSessionDialog) -> None:
+        choices = await self._choices.load()
+        if self.new_session_dialog is dialog and shiboken6.isValid(dialog) and dialog.isVisible():
+            dialog.apply_remembered(choices)
 
     def select_session(self, session_id: str) -> None:
         self.session_list.setCurrentIndex(self.session_model.index(self.session_model.row_of(session_id)))
@@ -384,6 +405,11 @@ class MainWindow(QMainWindow):
             box.deleteLater()
 
     @property
+    def push_dialog(self) -> object:
+        """The last Commit and Push dialog (see :class:`AgentTabs`)."""
+        return self.agent_tabs.push_dialog
+
+    @property
     def settings_dialog(self) -> SettingsDialog | None:
         return self._settings_dialog
 
@@ -399,6 +425,8 @@ class MainWindow(QMainWindow):
 
     async def aclose(self) -> None:
         await self._tasks.close()
+        await self._choices.aclose()
+        await self.agent_tabs.aclose()
         await self.file_panel.aclose()
         await self._files.aclose()
 
@@ -447,6 +475,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_new_session_dialog_requested(self, request: SessionRequest) -> None:
+        if self.new_session_dialog is not None:
+            self._choices.remember(request.project, self.new_session_dialog.current_choices())
         try:
             snapshot = self._sessions.start_session(request)
         except RuntimeError:
@@ -526,6 +556,7 @@ class MainWindow(QMainWindow):
             self.session_panel.show_session(session_id)
             self.files_view.set_empty(not self.file_panel.show_session(session_id))
             self.ports_view.show_session(session_id)
+            self.agent_tabs.show_session(session_id)
 
     @Slot(str)
     def _on_sessions_sandbox_ready(self, session_id: str) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState, format_time_left
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.ui.messages import plain_tooltip
+from sesame_desktop.ui.session_usage import usage_part
 
 STATE_COLORS = {
     SessionState.CREATING: "#c77c02",
@@ -55,6 +56,8 @@ def describe(snapshot: SessionSnapshot) -> str:
         parts.append(snapshot.sandbox_id)
     if snapshot.state.open and snapshot.expires_at is not None:
         parts.append(f"{format_time_left(snapshot.time_left())} left")
+    if usage := usage_part(snapshot):  # running time and E2B cost estimate (ui/session_usage.py)
+        parts.append(usage)
     return " · ".join(parts)
 
 
@@ -111,7 +114,7 @@ class SessionListModel(QAbstractListModel):
 
     @Slot()
     def _on_clock_timeout(self) -> None:
-        rows = [i for i, s in enumerate(self._rows) if s.expires_at is not None and s.state.open]
+        rows = [i for i, s in enumerate(self._rows) if s.state.open]  # time left and running time tick
         if rows:
             self.dataChanged.emit(self.index(min(rows)), self.index(max(rows)),
                                   [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])

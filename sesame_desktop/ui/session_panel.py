@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -30,9 +31,11 @@ from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.core.terminal import TerminalBuffer
 from sesame_desktop.services.sessions import SessionManager
+from sesame_desktop.services.terminals import TerminalService
 from sesame_desktop.ui.console import ConsoleView
 from sesame_desktop.ui.messages import plain_box, plain_label, set_informative
 from sesame_desktop.ui.provider_notes import full_rights_label
+from sesame_desktop.ui.terminal_tab import TerminalTabs
 from sesame_desktop.ui.url_opener import SafeUrlOpener
 
 log = logging.getLogger(__name__)
@@ -66,7 +69,6 @@ class SessionPanel(QWidget):
         self.title_label.setObjectName("sessionTitle")
         self.state_label = plain_label()
         self.state_label.setObjectName("sessionState")
-        self.state_label.setTextFormat(Qt.TextFormat.PlainText)
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(120)
@@ -125,6 +127,12 @@ class SessionPanel(QWidget):
         header.addWidget(self.more_button)
 
         self.console = ConsoleView(url_opener=opener)
+        # the Terminal tab: interactive shells in the session's sandbox (ui/terminal_tab.py)
+        self.terminals = TerminalTabs(TerminalService(manager, self), opener)
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.console, "Console")
+        self.views.addTab(self.terminals, "Terminal")
 
         self.input_edit = QLineEdit()
         self.input_edit.setObjectName("commandInput")
@@ -150,7 +158,7 @@ class SessionPanel(QWidget):
         layout.addLayout(header)
         self.rights_label = full_rights_label()  # a local session without a sandbox says so
         layout.addWidget(self.rights_label)
-        layout.addWidget(self.console, 1)
+        layout.addWidget(self.views, 1)
         layout.addLayout(inputs)
         manager.session_changed.connect(self._on_manager_session_changed)
         manager.session_removed.connect(self._on_manager_session_removed)
@@ -164,6 +172,7 @@ class SessionPanel(QWidget):
         self._session_id = session_id
         self.console.set_buffer(self._manager.buffer(session_id))
         self._refresh(self._manager.snapshot(session_id))
+        self.terminals.show_session(session_id, self._manager.snapshot(session_id).state.accepts_commands)
 
     @Slot()
     def interrupt(self) -> None:
@@ -218,6 +227,7 @@ class SessionPanel(QWidget):
     def _on_manager_session_changed(self, snapshot: SessionSnapshot) -> None:
         if snapshot.id == self._session_id:
             self._refresh(snapshot)
+            self.terminals.show_session(snapshot.id, snapshot.state.accepts_commands)
 
     @Slot(str)
     def _on_manager_session_removed(self, session_id: str) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -140,6 +141,11 @@ class SettingsDialog(QDialog):
         self.template_note = self._locked_note(config.template.origin)
         form.addRow("", self.template_note)
         form.labelForField(self.provider_combo).setBuddy(self.provider_combo)
+        self.agents_button = QPushButton("Agent Keys and Secrets\u2026")  # the Agents page (ui/agent_settings.py)
+        self.agents_button.setObjectName("agentsButton")
+        self.agents_button.clicked.connect(self._on_agents_button_clicked)
+        self.agents_dialog = None
+        form.addRow("&Agents:", self.agents_button)
 
         self.error_label = plain_label()
         self.error_label.setObjectName("settingsError")
@@ -269,6 +275,12 @@ class SettingsDialog(QDialog):
         return self.error_label.text() if self.error_label.isVisible() else ""
 
     # -- slots ------------------------------------------------------------------------------
+
+    @Slot()
+    def _on_agents_button_clicked(self) -> None:
+        from sesame_desktop.ui.agent_settings import open_agent_settings
+
+        self.agents_dialog = open_agent_settings(self._settings.secrets, self, self._settings.paths.config_dir)
 
     @Slot(bool)
     def _on_show_key_button_toggled(self, shown: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sesame_desktop.core.sgr import (
@@ -113,7 +113,9 @@ def test_other_sequences_are_dropped_without_garbage():
         b"\x1b7\x1b8\x1b(B\x1bPq#0;2;0;0;0\x1b\\"  # save/restore, charset, DCS
         b"text\x07\x00\x0e\x0f\n"
     )
-    assert fed(data).plain_text() == "pastedtext"
+    # the screen controls act as in a terminal: the erased screen's line goes to the scrollback,
+    # "text" lands on row 2, column 4 (then one row up); everything else leaves no trace
+    assert fed(data).plain_text() == "pasted\n\n   text"
 
 
 def test_sequences_split_at_every_byte_give_the_same_result():
@@ -230,6 +232,8 @@ INVISIBLE = [
     "\x07",
     "\x00",
 ]
+ADDRESSING = ["\x1b[2J", "\x1b[1A"]
+"""Move the cursor off the line: later text may then overwrite earlier text, as in a terminal."""
 invisible = st.sampled_from(INVISIBLE)
 token = st.one_of(printable, invisible, st.just("\n"))
 terminal_noise = st.sampled_from(
@@ -303,6 +307,7 @@ def test_printable_text_is_never_lost_or_reordered(tokens, cuts):
         b.feed(piece, "stderr")
     b.finish()
     expected = "".join(t for t in tokens if t not in INVISIBLE)
+    assume(not any(t in ADDRESSING for t in tokens))
     got = "\n".join(line.text for line in lines_of(b))
     # whether an empty last line exists depends on invisible codes after the last newline
     assert got.rstrip("\n") == expected.rstrip("\n")
@@ -367,3 +372,36 @@ def test_shrinking_the_scrollback_drops_and_counts_the_oldest_lines():
 def test_c1_controls_are_dropped_even_when_split_between_chunks():
     assert fed(b"a\xc2\x9b31mb \xc2\xa9\n").line(0).text == "a31mb ©"  # C1 CSI is not interpreted
     assert fed(b"a\xc2", b"\x85b\n").line(0).text == "ab"  # NEL split across chunks
+
+
+def test_a_long_line_is_cut_at_the_same_places_however_it_arrives():
+    from sesame_desktop.core.terminal import MAX_LINE_CHARS
+
+    data = (b"\x1b[31mab\x1b[0m" + b"x" * 1000) * 3000 + b"\nafter\n"  # ~3 MB, SGR codes inside
+    whole = fed(data)
+    for size in (65536, 4093):
+        split = fed(*[data[i : i + size] for i in range(0, len(data), size)])
+        assert lines_of(split) == lines_of(whole)
+    lengths = [len(line.text) for line in lines_of(whole)]
+    assert max(lengths) <= MAX_LINE_CHARS
+    assert lines_of(whole)[-1].text == "after"
+
+
+def test_scrollback_is_bounded_by_characters_as_well_as_lines():
+    b = TerminalBuffer(1000, max_chars=10_000)
+    b.feed(b"".join(b"%0100d\n" % i for i in range(500)))  # 50,000 characters in 500 lines
+    assert b.kept_chars <= 10_000
+    assert len(b) == 100 and b.evicted == 400
+    assert b.line(len(b) - 1).text.endswith("499")
+
+
+def test_crlf_and_erase_after_text_take_the_fast_path_and_mean_what_terminals_show():
+    b = fed(b"one\r\ntwo\x1b[K\r\n\x1b[32mthree\x1b[0m\x1b[K\r", b"\nfour\r\x1b[Kfive\n")
+    assert [line.text for line in lines_of(b)] == ["one", "two", "three", "five"]
+
+
+def test_progress_redraws_split_anywhere_keep_the_cursor_where_the_last_one_left_it():
+    data = b"\r100% done" + b"\r50%"  # the shorter redraw leaves the tail of the longer one
+    for cut in range(len(data) + 1):
+        b = fed(data[:cut], data[cut:], b"!\n")
+        assert lines_of(b)[0].text == "50%! done"

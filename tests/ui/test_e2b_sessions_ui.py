@@ -26,6 +26,7 @@ def start_e2b_session(window, qtbot, *, url: str = "", task: str = "", template:
         dialog.empty_radio.setChecked(True)
     else:
         qtbot.keyClicks(dialog.url_edit, url)
+    dialog.agent_combo.setCurrentIndex(dialog.agent_combo.findData(""))  # a command, no agent
     qtbot.keyClicks(dialog.task_edit, task)
     qtbot.keyClicks(dialog.template_edit, template)
     with qtbot.waitSignal(window._sessions.session_added) as added:

@@ -107,6 +107,7 @@ def test_download_a_folder_byte_for_byte(session, qtbot, tmp_path):
     qtbot.waitUntil(lambda: (tmp_path / "out" / "sub" / "data.bin").exists()
                     and (tmp_path / "out" / WEIRD).exists(), timeout=20_000)
     qtbot.waitUntil(lambda: window.file_panel._tasks.tasks == frozenset(), timeout=20_000)
+    qtbot.waitUntil(lambda: "sums.txt" in rows(model), timeout=10_000)  # the watch's news may trail
     sums_index = find(model, "sums.txt")
     sums = {}
     run(window, qtbot, session_id, "cat sums.txt")

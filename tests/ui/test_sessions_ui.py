@@ -22,6 +22,7 @@ def start_session(window, qtbot, *, url: str = "", task: str = "", folder: str =
     else:
         qtbot.keyClicks(dialog.url_edit, url)
     dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findText("Local"))
+    dialog.agent_combo.setCurrentIndex(dialog.agent_combo.findData(""))  # a command, no agent
     qtbot.keyClicks(dialog.task_edit, task)
     with qtbot.waitSignal(window._sessions.session_added) as added:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
