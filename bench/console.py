@@ -5,7 +5,7 @@ Run from the repository root::
     python bench/console.py            # full run (3 repetitions, medians), a few seconds
     python bench/console.py --quick    # small smoke run (what the test suite calls)
 
-Workloads (as in /work/shared/CONSOLE_PERF.md): (a) 200,000 plain 80-character lines,
+Workloads: (a) 200,000 plain 80-character lines,
 (b) the same lines coloured with SGR codes, (c) 20,000 carriage-return progress updates, and a
 memory run of 1,000,000 lines into a 100,000-line scrollback (in a fresh process).
 

@@ -65,6 +65,7 @@ def test_session_names_and_errors_are_plain_text_in_the_window(make_window, qtbo
     dialog.url_edit.setText(hostile_git_url)
     dialog.name_edit.setText(HOSTILE_NAME)
     dialog.provider_combo.setCurrentIndex(dialog.provider_combo.findText("Local"))
+    dialog.agent_combo.setCurrentIndex(dialog.agent_combo.findData(""))  # a command, no agent
     with qtbot.waitSignal(window._sessions.session_added) as added:
         dialog.start_button.click()
     session_id = added.args[0].id

@@ -1,0 +1,146 @@
+"""Start-up benchmark: launch to first shown window, against a bare PySide6 window, same run.
+
+Run from the repository root (Linux, with dbus and gnome-keyring installed)::
+
+    python bench/startup.py             # 7 launches of each, medians
+    python bench/startup.py --runs 11
+
+Reports, for the app started from source (``python -m sesame_desktop --smoke``, which prints
+``smoke: window: ok`` the moment the main window is exposed) and for a bare PySide6 script
+that creates a ``QApplication``, shows one ``QMainWindow`` and prints the same line when it is
+exposed:
+
+- launch → first shown window, medians; ratio app / bare (target ≤ 2.0);
+- the app's peak memory (maximum resident set size) over a start that loads the settings and
+  quits (``--quit-after-start``), target ≤ 150 MB.
+
+Launches alternate between the two, so machine noise hits both alike. Every app launch gets a
+private home and a real gnome-keyring on a private D-Bus session, started once. Exits non-zero
+when a target is missed. Results also go to ``bench/results/startup.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WINDOW_LINE = "smoke: window: ok"
+RATIO_TARGET = 2.0
+MEMORY_TARGET_MB = 150.0
+
+BARE_WINDOW = f"""
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+window = QMainWindow()
+window.setWindowTitle("bare")
+window.resize(1100, 720)
+window.show()
+def check():
+    handle = window.windowHandle()
+    if handle is not None and handle.isExposed():
+        print({WINDOW_LINE!r}, flush=True)
+        app.quit()
+    else:
+        QTimer.singleShot(1, check)
+QTimer.singleShot(0, check)
+app.exec()
+"""
+
+
+def time_to_window(command: list[str], env: dict[str, str], timeout_s: float = 120.0) -> float:
+    """Seconds from just before ``command`` starts until it prints the window line."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, bufsize=1, cwd=ROOT)
+    shown = None
+    lines = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        lines.append(line.rstrip())
+        if shown is None and line.startswith(WINDOW_LINE):
+            shown = time.perf_counter() - started
+    _, stderr = proc.communicate(timeout=timeout_s)
+    if proc.returncode != 0 or shown is None:
+        sys.exit(f"{' '.join(command)} failed (exit {proc.returncode}):\n" + "\n".join(lines) + stderr[-2000:])
+    return shown
+
+
+def peak_memory_mb(command: list[str], env: dict[str, str]) -> float:
+    """The maximum resident set size of ``command`` (run to its end), in MB."""
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            errors.seek(0)
+            sys.exit(f"{' '.join(command)} failed (exit {proc.returncode}):\n"
+                     f"{errors.read().decode(errors='replace')[-2000:]}")
+    return usage.ru_maxrss / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="launches of each (default 7)")
+    args = parser.parse_args()
+
+    from bench.packaged_app import private_env
+    from tests.fixtures.keyring_service import RunningSecretService
+
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory(prefix="sesame-bench-") as tmp:
+        env = private_env(Path(tmp))
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)  # the keyring daemon inherits the private home
+        service = RunningSecretService(Path(tmp) / "keyring")
+        try:
+            service.wait_ready()
+            env.update(service.info.env)
+            app_cmd = [sys.executable, "-m", "sesame_desktop", "--smoke"]
+            bare_cmd = [sys.executable, "-c", BARE_WINDOW]
+            time_to_window(bare_cmd, env)  # warm the file cache for both
+            time_to_window(app_cmd, env)
+            app, bare = [], []
+            for _ in range(args.runs):
+                bare.append(time_to_window(bare_cmd, env))
+                app.append(time_to_window(app_cmd, env))
+            memory = peak_memory_mb([sys.executable, "-m", "sesame_desktop", "--quit-after-start",
+                                     "--base-dir", str(Path(tmp) / "base")], env)
+        finally:
+            service.stop()
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    app_s, bare_s = statistics.median(app), statistics.median(bare)
+    ratio = app_s / bare_s
+    print(f"{'launch -> window':<24} app {app_s * 1000:6.0f} ms   bare PySide6 {bare_s * 1000:6.0f} ms   "
+          f"ratio {ratio:4.2f}  (target <= {RATIO_TARGET}; medians of {args.runs}; "
+          f"app {min(app) * 1000:.0f}-{max(app) * 1000:.0f}, bare {min(bare) * 1000:.0f}-{max(bare) * 1000:.0f})")
+    print(f"{'peak memory at start':<24} {memory:6.0f} MB   (target <= {MEMORY_TARGET_MB:.0f} MB; "
+          f"ratio {memory / MEMORY_TARGET_MB:4.2f})")
+    results.update(app_s=app_s, bare_s=bare_s, ratio=ratio, memory_mb=memory)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "startup.json").write_text(json.dumps(results, indent=2))
+    missed = ratio > RATIO_TARGET or memory > MEMORY_TARGET_MB
+    if missed:
+        print("target missed", file=sys.stderr)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.exit(main())
