@@ -401,11 +401,10 @@ class MainWindow(QMainWindow):
         if any(s.provider is Provider.E2B for s in open_sessions):
             pause_button = box.addButton("Pause All and Quit", QMessageBox.ButtonRole.AcceptRole)
         names = ", ".join(s.name for s in open_sessions[:5]) + ("…" if count > 5 else "")
-        set_informative(
-            box,
-            f"{names}.\n\nEnd All saves each session's work on this computer, then stops its sandbox. "
-            + ("Pause All keeps E2B sandboxes paused (no compute billed) to resume at the next start; "
-               "local sessions stop. " if pause_button is not None else ""))
+        set_informative(box,
+                        f"{names}.\n\nEnd All saves each session's work on this computer, then stops its sandbox. "
+                        + ("Pause All keeps E2B sandboxes paused (no compute billed) to resume at the next start; "
+                           "local sessions stop. " if pause_button is not None else ""))
         self.quit_confirmation = box
         answered: asyncio.Future[QuitChoice | None] = asyncio.get_running_loop().create_future()
 
@@ -523,10 +522,10 @@ class MainWindow(QMainWindow):
             f"The session \u201c{snapshot.name}\u201d ends in under 5 minutes: select it and press Extend "
             "to keep its sandbox.", 60_000)
         box = plain_box(QMessageBox.Icon.Information, "Lifetime running out",
-                         f"The session \u201c{snapshot.name}\u201d reaches the end of its lifetime in under "
-                         "5 minutes.", QMessageBox.StandardButton.NoButton, self)
+                        f"The session \u201c{snapshot.name}\u201d reaches the end of its lifetime in under "
+                        "5 minutes.", QMessageBox.StandardButton.NoButton, self)
         set_informative(box, "Its work is being saved on this computer. When the lifetime ends the sandbox "
-                               "is paused; Extend gives it its full lifetime again, from now.")
+                        "is paused; Extend gives it its full lifetime again, from now.")
         extend = box.addButton("Extend", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Not Now", QMessageBox.ButtonRole.RejectRole)
         box.setWindowModality(Qt.WindowModality.NonModal)

@@ -163,7 +163,7 @@ class NewSessionDialog(QDialog):
         self.prompt_edit.setObjectName("promptEdit")
         self.prompt_edit.setPlaceholderText("Describe the task: what to change, where, and how to check it.")
         self.prompt_edit.setTabChangesFocus(True)
-        self.prompt_edit.setMinimumHeight(90)
+        self.prompt_edit.setMinimumHeight(140)
         self.prompt_problem = _problem_label()
         self.custom_edit = QLineEdit()
         self.custom_edit.setObjectName("customAgentEdit")
@@ -390,6 +390,7 @@ class NewSessionDialog(QDialog):
             self.prompt_problem.hide()
         if agent_id != CUSTOM_ID:
             self.custom_problem.hide()
+        self._fit_height()
 
     @Slot()
     def _on_project_changed(self) -> None:
@@ -413,6 +414,14 @@ class NewSessionDialog(QDialog):
         if not folder:
             self.folder_problem.hide()
         self._on_project_changed()
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        """Shrink to the rows now shown, so hidden rows leave no gaps between the others."""
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+            self.resize(self.width(), self.minimumSizeHint().height())
 
     @Slot()
     def _on_browse_button_clicked(self) -> None:

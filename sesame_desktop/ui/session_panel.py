@@ -310,8 +310,8 @@ class SessionPanel(QWidget):
             return
         snapshot = self._manager.snapshot(self._session_id)
         box = plain_box(QMessageBox.Icon.Question, "Remove Session",
-                         f"Remove the session \u201c{snapshot.name}\u201d from the list?",
-                         QMessageBox.StandardButton.Cancel, self)
+                        f"Remove the session \u201c{snapshot.name}\u201d from the list?",
+                        QMessageBox.StandardButton.Cancel, self)
         remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
         set_informative(box, "Its output is deleted." + (
             f" Its saved work stays in {snapshot.work_dir}." if snapshot.work_dir else ""))

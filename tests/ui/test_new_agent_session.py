@@ -159,3 +159,19 @@ def test_choices_are_remembered_per_project(make_window, qtbot, git_project, app
     qtbot.waitUntil(lambda: restarted._choices.loaded)
     assert dialog.agent_id() == "codex"
     dialog.reject()
+
+
+def test_hidden_rows_leave_no_gaps(make_window, qtbot):
+    """Switching from an agent (tall prompt box) to a plain command shrinks the dialog to the
+    rows it shows, instead of spreading the remaining rows over the old height."""
+    window = make_window()
+    dialog = window.open_new_session()
+    qtbot.waitExposed(dialog)
+    dialog.agent_combo.setCurrentIndex(dialog.agent_combo.findData("claude-code"))
+    tall = dialog.height()
+    dialog.agent_combo.setCurrentIndex(dialog.agent_combo.findData(""))
+    assert dialog.height() < tall
+    assert dialog.height() == dialog.minimumSizeHint().height()
+    dialog.empty_radio.setChecked(True)
+    assert dialog.height() == dialog.minimumSizeHint().height()
+    dialog.reject()
