@@ -92,7 +92,13 @@ def main() -> int:
         paths = AppPaths.under(home / "app")
         settings = SettingsService(paths, SecretStore(), environ={})
         sessions = SessionManager(Providers(settings, paths.data_dir / "workspaces"), lambda: settings.config)
-        window = MainWindow(settings, sessions, log_dir=paths.log_dir)
+        from sesame_desktop.services.choice_store import ChoiceStore
+        from sesame_desktop.services.files import FileService
+        from sesame_desktop.services.ports import PortService
+
+        files, choices = FileService(sessions), ChoiceStore(paths.config_dir)
+        window = MainWindow(settings, sessions, files=files, ports=PortService(sessions), choices=choices,
+                            log_dir=paths.log_dir)
         window.allow_close()
         window.resize(1280, 800)
         window.show()
@@ -138,6 +144,8 @@ def main() -> int:
             written.extend(await shoot_agent(window, sessions, settings, home, args.out))
         await sessions.close()
         await window.aclose()
+        await files.aclose()
+        await choices.aclose()
         window.close()
 
     try:

@@ -40,6 +40,7 @@ from sesame_desktop import APP_ID, APP_NAME, __version__
 from sesame_desktop.core.logs import setup_logging, teardown_logging
 from sesame_desktop.core.paths import AppPaths
 from sesame_desktop.scripted import run_script
+from sesame_desktop.services.choice_store import ChoiceStore
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.leftovers import LeftoverSandboxes
 from sesame_desktop.services.ports import PortService
@@ -94,10 +95,11 @@ class Application:
         self.leftovers = LeftoverSandboxes(providers, self.sessions)
         self.files = FileService(self.sessions)
         self.ports = PortService(self.sessions)
+        self.choices = ChoiceStore(paths.config_dir)
         self.ports.ports_changed.connect(
             lambda session_id, infos: self.sessions.record_ports(session_id, tuple(i.port for i in infos)))
         self.window = MainWindow(self.settings, self.sessions, files=self.files, ports=self.ports,
-                                 log_dir=paths.log_dir)
+                                 choices=self.choices, log_dir=paths.log_dir)
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
         self.leftovers.found.connect(
@@ -151,6 +153,13 @@ class Application:
         await asyncio.wait({load})
         return False
 
+    async def aclose(self) -> None:
+        """Close every service this app built (after the sessions closed), and the window's own work."""
+        await self.leftovers.aclose()
+        await self.window.aclose()
+        await self.files.aclose()
+        await self.choices.aclose()
+
     async def shutdown(self, choice: QuitChoice = QuitChoice.END_ALL) -> None:
         """End (or pause) open sessions and close the window, within a time limit."""
         log.info("shutting down")
@@ -163,8 +172,7 @@ class Application:
                                                  timeout=SHUTDOWN_TIMEOUT_S)
             if unconfirmed:
                 log.warning("not confirmed at quit (retried at the next start): %s", ", ".join(unconfirmed))
-            await self.leftovers.aclose()
-            await asyncio.wait_for(self.window.aclose(), timeout=2)
+            await asyncio.wait_for(self.aclose(), timeout=2)
         except TimeoutError:
             log.warning("shut-down took longer than %.0f s; quitting anyway", SHUTDOWN_TIMEOUT_S)
         self.window.allow_close()

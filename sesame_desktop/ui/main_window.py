@@ -160,14 +160,17 @@ class MainWindow(QMainWindow):
         sessions: SessionManager,
         messages: MessageCenter | None = None,
         *,
-        files: FileService | None = None,
-        ports: PortService | None = None,
+        files: FileService,
+        ports: PortService,
+        choices: ChoiceStore,
         log_dir: Path | None = None,
     ) -> None:
+        """The services come from their owner (:class:`sesame_desktop.app.Application`), which
+        also closes them: the window creates none and closes none."""
         super().__init__()
         self._sessions = sessions
-        self._files = files or FileService(sessions, self)
-        self._ports = ports or PortService(sessions, parent=self)
+        self._files = files
+        self._ports = ports
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -179,7 +182,7 @@ class MainWindow(QMainWindow):
         self.url_opener.refused.connect(self._on_url_opener_refused)
         self._tasks = TaskGroupOwner("main-window", on_error=self.messages.show_exception)
         self._settings_dialog: SettingsDialog | None = None
-        self._choices = ChoiceStore(settings.paths.config_dir)
+        self._choices = choices
         sessions.set_environment_source(SessionEnvironment(settings.secrets))
         self._closing_allowed = False
         self.new_session_dialog: NewSessionDialog | None = None
@@ -445,11 +448,10 @@ class MainWindow(QMainWindow):
 
     async def aclose(self) -> None:
         self.window_state.save()
+        """Stop the window's own work (its widgets' tasks); the services are the app's to close."""
         await self._tasks.close()
-        await self._choices.aclose()
         await self.agent_tabs.aclose()
         await self.file_panel.aclose()
-        await self._files.aclose()
 
     # -- slots ------------------------------------------------------------------------------
 

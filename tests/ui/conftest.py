@@ -10,6 +10,8 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
 from sesame_desktop.core.paths import AppPaths
+from sesame_desktop.services.choice_store import ChoiceStore
+from sesame_desktop.services.files import FileService
 from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.providers import Providers
 from sesame_desktop.services.secret_store import SecretStore
@@ -37,13 +39,17 @@ def make_window(qtbot, run_async, app_paths) -> Callable[..., MainWindow]:
         settings = SettingsService(app_paths, SecretStore(), environ=environ or {})
         manager = SessionManager(Providers(settings, app_paths.data_dir / "workspaces"), lambda: settings.config,
                                  store=SessionStore(app_paths.data_dir) if store else None)
-        window = MainWindow(settings, manager, ports=PortService(manager), log_dir=app_paths.log_dir)
+        files, choices = FileService(manager), ChoiceStore(app_paths.config_dir)
+        window = MainWindow(settings, manager, files=files, ports=PortService(manager), choices=choices,
+                            log_dir=app_paths.log_dir)
         window.allow_close()
 
         def shut_down(_window: MainWindow) -> None:
-            """As the app quits: sessions end before the window and its services go."""
+            """As the app quits (Application.aclose): sessions end first, then the window's work, then the services."""
             run_async(manager.close())
             run_async(window.aclose())
+            run_async(files.aclose())
+            run_async(choices.aclose())
 
         qtbot.addWidget(window, before_close_func=shut_down)
         window.show()
