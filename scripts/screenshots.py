@@ -65,6 +65,7 @@ def main() -> int:
         os.environ["DBUS_SESSION_BUS_ADDRESS"] = keyring_service.address
         keyring.set_keyring(keyring.backends.SecretService.Keyring())
 
+    from PySide6.QtCore import QPoint, QRect
     from PySide6.QtWidgets import QApplication
 
     import qasync
@@ -86,7 +87,8 @@ def main() -> int:
     asyncio.set_event_loop(loop)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    written = ["main-window.png", "settings.png", "session.png", "ports.png"]
+    written = ["main-window.png", "settings.png", "session.png", "ports.png", "toolbar-header.png",
+               "processes.png", "session-running.png", "session-small.png"]
 
     async def shoot() -> None:
         paths = AppPaths.under(home / "app")
@@ -138,6 +140,23 @@ def main() -> int:
         window.side_tabs.setCurrentWidget(window.ports_view)
         await asyncio.sleep(0.3)
         window.side_tabs.grab().save(str(args.out / "ports.png"))
+
+        # the toolbar and the session header while a command runs, a server in the background
+        sessions.run_command(snapshot.id, "sleep 20")
+        while not sessions.snapshot(snapshot.id).running:
+            await asyncio.sleep(0.05)
+        window.side_tabs.setCurrentWidget(window.processes_view)
+        window.processes_view.select_command("python3 -m http.server 8123 --bind 127.0.0.1")
+        await asyncio.sleep(0.4)
+        bottom = window.session_panel.views.mapTo(window, QPoint(0, 0)).y()
+        window.grab(QRect(0, 0, window.width(), bottom + 4)).save(str(args.out / "toolbar-header.png"))
+        window.side_tabs.grab().save(str(args.out / "processes.png"))
+        window.grab().save(str(args.out / "session-running.png"))
+        window.resize(760, 480)  # the smallest window: nothing cut, nothing overlapping
+        await asyncio.sleep(0.4)
+        window.grab().save(str(args.out / "session-small.png"))
+        window.resize(1280, 800)
+        sessions.interrupt(snapshot.id)
         if keyring_service is not None:  # the agent's key goes in the (private) keyring
             from scripts.screenshot_agent import shoot_agent
 

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
+from sesame_desktop.core.session_words import header_state
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState, format_time_left
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.ui.messages import plain_tooltip
@@ -51,7 +52,7 @@ _Index = QModelIndex | QPersistentModelIndex
 
 def describe(snapshot: SessionSnapshot) -> str:
     """The second line of a list entry."""
-    parts = [snapshot.title, snapshot.provider.label]
+    parts = [header_state(snapshot), snapshot.provider.label]  # "Running `npm run dev`", not "Idle"
     if snapshot.sandbox_id:
         parts.append(snapshot.sandbox_id)
     if snapshot.state.open and snapshot.expires_at is not None:

@@ -75,12 +75,14 @@ class SessionPanel(QWidget):
         self.title_label.setObjectName("sessionTitle")
         self.state_label = ElidedLabel()
         self.state_label.setObjectName("sessionState")
+        self.title_label.setMinimumWidth(60)  # both stay readable in a small window
+        self.state_label.setMinimumWidth(90)
         self.time_left_label = plain_label()
         self.time_left_label.setObjectName("sessionTimeLeft")
         self.time_left_label.setToolTip("Time left before the sandbox's lifetime ends (Extend gives it more)")
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
-        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setMaximumWidth(60)  # a hint of activity; the words say what runs
         self.busy_bar.setTextVisible(False)
         self.busy_bar.hide()
         self.step_label = ElidedLabel()

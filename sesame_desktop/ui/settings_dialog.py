@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLayout,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -174,9 +173,7 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
-        # the dialog grows with what it shows (a long keyring error is never cut off)
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
-        self.setMinimumWidth(MIN_WIDTH)
+        self.setMinimumWidth(MIN_WIDTH)  # the dialog grows in height with what it shows (adjustSize)
 
         self._lock(self.provider_combo, config.provider.origin)
         self._lock(self.lifetime_spin, config.timeout_ms.origin)

@@ -29,11 +29,12 @@ class WindowState:
         self._window = window
         self._splitter = splitter
         self._path = config_dir / FILE_NAME
-        window.setMinimumSize(*MINIMUM_WINDOW)
         for index, width in enumerate(MINIMUM_PANES):
             widget = splitter.widget(index)
-            if widget is not None:
-                widget.setMinimumWidth(width)
+            if widget is not None:  # never below what its own layout needs (that would overlap)
+                widget.setMinimumWidth(max(width, widget.minimumSizeHint().width()))
+        needed = window.minimumSizeHint()  # the panes side by side, the toolbar, the status bar
+        window.setMinimumSize(max(MINIMUM_WINDOW[0], needed.width()), max(MINIMUM_WINDOW[1], needed.height()))
 
     def _settings(self) -> QSettings:
         return QSettings(str(self._path), QSettings.Format.IniFormat)

@@ -66,14 +66,16 @@ def test_panel_sizes_stay_the_same_across_session_switches(make_window, qtbot, t
 
 def test_window_geometry_and_splitter_sizes_are_kept_across_restarts(make_window, qtbot, run_async, app_paths):
     window = make_window()
-    window.setGeometry(10, 20, 781, 523)  # within the offscreen screen (800 × 600): Qt keeps it on screen
+    width = window.minimumWidth()  # the offscreen screen is 800 × 600: Qt keeps a window on it
+    window.setGeometry(10, 20, width, 523)
     splitter = window.findChild(QSplitter, "mainSplitter")
-    splitter.setSizes([170, 380, 215])
+    splitter.setSizes([260, 380, 380])
     sizes = splitter.sizes()
+    assert sizes != [260, 700, 320]
     window.window_state.save()  # as the window's aclose() does at quit
     assert (app_paths.config_dir / "window.ini").is_file()
     again = make_window()
-    assert again.size().toTuple() == (781, 523)
+    assert again.size().toTuple() == (width, 523)
     assert again.findChild(QSplitter, "mainSplitter").sizes() == sizes
     assert again.minimumWidth() >= 700 and again.minimumHeight() >= 400
 
@@ -83,4 +85,7 @@ def test_a_fresh_window_has_sensible_minimum_sizes(make_window):
     splitter = window.findChild(QSplitter, "mainSplitter")
     assert not window.window_state.restore()  # nothing saved yet
     assert all(splitter.widget(i).minimumWidth() >= 150 for i in range(3))
-    assert window.minimumSize().toTuple() == (760, 480)
+    assert window.minimumWidth() >= 760 and window.minimumHeight() >= 480
+    assert window.minimumWidth() >= sum(splitter.widget(i).minimumWidth() for i in range(3))  # no overlap
+    window.resize(300, 200)
+    assert window.width() >= window.minimumWidth() and window.height() >= window.minimumHeight()
