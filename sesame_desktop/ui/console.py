@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime
 from os import PathLike
 from pathlib import Path
@@ -324,8 +325,13 @@ class ConsoleView(QAbstractScrollArea):
         self.viewport().update()
         return found is not None
 
+    #: maps a printed link to where it really is (a local URL to the session's preview URL)
+    link_rewriter: Callable[[str], str] | None = None
+
     def open_link(self, url: str) -> bool:
         """Announce (``link_activated``) and open ``url`` through the safe opener."""
+        if self.link_rewriter is not None:
+            url = self.link_rewriter(url)
         self.link_activated.emit(url)
         return self._opener.open(url)
 

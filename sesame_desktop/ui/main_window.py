@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from sesame_desktop import APP_NAME, __version__
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
 from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.preview_links import preview_link
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
 from sesame_desktop.services.agent_env import SessionEnvironment
 from sesame_desktop.services.choice_store import ChoiceStore
@@ -262,6 +263,7 @@ class MainWindow(QMainWindow):
         self.session_panel.session_started.connect(self.select_session)
         self.session_panel.apply_requested.connect(self._on_session_panel_apply_requested)
         self.session_panel.settings_requested.connect(self.open_settings)
+        self.session_panel.console.link_rewriter = self._preview_link
         self.console_view = HintedView("The selected session's output appears here as it runs.",
                                        self.session_panel)
         self.console_view.setObjectName("consoleView")
@@ -463,6 +465,13 @@ class MainWindow(QMainWindow):
             text += f" ({config.provider.origin.detail})"
         self._configured_provider = text
         self._show_provider()
+
+    def _preview_link(self, url: str) -> str:
+        """A printed local URL on the selected session's preview URL for its port (Ports tab)."""
+        session_id = self.session_panel.session_id
+        if session_id is None:
+            return url
+        return preview_link(url, {info.port: info.url for info in self._ports.ports(session_id)})
 
     def _show_provider(self) -> None:
         """The selected session's provider; the configured one (for new sessions) in the tooltip."""

@@ -164,6 +164,10 @@ def test_e2b_dev_server_opens_through_the_preview_host(e2b_env, make_window, qtb
     assert url == f"http://{port}-{sandbox_id}.{e2b_env.domain}"  # the server's own ports never show
     assert open_every_way(window, qtbot, url_catcher) == [url] * 4
     assert "hello from the ports tab" in run_async(chromium_dom(url, tmp_path / "chromium"), timeout=60)
+    # a local URL printed in the console opens on the preview URL (on E2B localhost is the user's computer)
+    url_catcher.urls.clear()
+    window.session_panel.console.open_link(f"http://0.0.0.0:{port}/index.html?a=1")
+    assert url_catcher.urls == [f"{url}/index.html?a=1"]
 
 
 @pytest.mark.slow
