@@ -28,7 +28,7 @@ import watchfiles
 
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.file_tree import FileEntry
+from sesame_desktop.core.file_tree import FileEntry, is_heavy
 from sesame_desktop.core.sessions import FolderProject, GitProject, Project
 from sesame_desktop.core.shells import Shell, system_shell
 from sesame_desktop.sandbox.base import (
@@ -76,6 +76,25 @@ def file_error(exc: OSError) -> UserFacingError:
     return UserFacingError(UserMessage(title, text, "Refresh the file tree and try again."))
 
 
+class _TreeFilter:
+    """Reports every change the file tree shows: a new ``.venv`` or ``node_modules`` itself too.
+
+    watchfiles' default filter drops those folders entirely, so they appeared only after some
+    other change. What happens *inside* them (thousands of files while a package installs)
+    is still left out: the tree loads them only when opened.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    def __call__(self, _change: watchfiles.Change, path: str) -> bool:
+        try:
+            parts = Path(path).relative_to(self._root).parts
+        except ValueError:
+            return False
+        return not any(is_heavy(part) for part in parts[:-1])
+
+
 class LocalWatch(Watch):
     """Watches a folder tree with the OS's file notifications (inotify on Linux)."""
 
@@ -85,7 +104,8 @@ class LocalWatch(Watch):
 
     async def _run(self, sandbox: LocalSandbox, root: Path, on_change: ChangeCallback) -> None:
         async for changes in watchfiles.awatch(root, stop_event=self._stop, debounce=100, step=20,
-                                               recursive=True, ignore_permission_denied=True):
+                                               recursive=True, ignore_permission_denied=True,
+                                               watch_filter=_TreeFilter(root)):
             for _kind, changed in changes:
                 try:
                     on_change(sandbox.sandbox_path(Path(changed)))
