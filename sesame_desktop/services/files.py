@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Signal
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.file_tree import FileEntry, sort_entries, sort_key
 from sesame_desktop.core.safe_paths import UnsafeName, safe_local_path
+from sesame_desktop.core.session_words import plural
 from sesame_desktop.core.sessions import SessionState
 from sesame_desktop.sandbox.base import Sandbox, Watch
 from sesame_desktop.services.sessions import SessionManager
@@ -275,7 +276,7 @@ class FileService(QObject):
                 continue
             files += 1
             total += len(data)
-            progress(f"Downloaded {files} files")
+            progress(f"Downloaded {plural(files, 'file')}")
         return TransferReport(files, total, tuple(refused), tuple(skipped))
 
     async def upload(self, session_id: str, sources: list[Path], folder: str,

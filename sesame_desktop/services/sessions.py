@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, Signal
 from sesame_desktop.core.config import EffectiveConfig, Provider
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.session_record import CommandRecord, SessionRecord
+from sesame_desktop.core.session_words import plural
 from sesame_desktop.core.sessions import (
     ContactLostError,
     FolderProject,
@@ -229,7 +230,7 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
             session.output.meta(f"Sandbox {sandbox.id} is ready; project folder {sandbox.project_dir}")
             report = await sandbox.get_project(request.project, lambda step: self._update(session, step=step))
             if report is not None:
-                session.output.meta(f"Uploaded {report.files} files ({report.bytes:,} bytes)")
+                session.output.meta(f"Uploaded {plural(report.files, 'file')} ({report.bytes:,} bytes)")
                 for skipped in report.skipped:
                     session.output.meta(f"Skipped {skipped}")
             await self.mark_start_of_work(session)

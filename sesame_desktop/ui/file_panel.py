@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.file_tree import FileEntry
 from sesame_desktop.core.paths import default_download_dir
+from sesame_desktop.core.session_words import plural
 from sesame_desktop.services.files import Conflict, ConflictAnswer, FileService, TooLargeToView, parent_of
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
@@ -219,7 +220,7 @@ class FilePanel(QWidget):
                     "Some files were not downloaded",
                     "Their names would have put them outside the chosen folder:\n" + "\n".join(report.refused[:10]),
                     "Rename them in the sandbox and download again."))
-            summary = f"Downloaded {report.files} files ({report.bytes:,} bytes) to {destination}"
+            summary = f"Downloaded {plural(report.files, 'file')} ({report.bytes:,} bytes) to {destination}"
             if report.skipped:
                 summary += f"; skipped {len(report.skipped)}"
                 self.problem.emit(UserMessage(
@@ -284,7 +285,7 @@ class FilePanel(QWidget):
 
         async def run() -> None:
             report = await self._files.upload(session_id, paths, folder, self.status.emit)
-            self.status.emit(f"Uploaded {report.files} files ({report.bytes:,} bytes)")
+            self.status.emit(f"Uploaded {plural(report.files, 'file')} ({report.bytes:,} bytes)")
             if self.model is not None:
                 self.model.refresh(folder)
 

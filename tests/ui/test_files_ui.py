@@ -275,6 +275,6 @@ def test_symlinked_folders_are_skipped_and_named_in_the_summary(session, qtbot, 
     message = problem.args[0]
     assert message.title == "Some items were skipped"
     assert "/out/link" in message.explanation and "/out/root" in message.explanation
-    assert "Downloaded 1 files" in message.explanation
+    assert "Downloaded 1 file (" in message.explanation  # not "1 files"
     assert (tmp_path / "out" / "real" / "f.txt").read_text() == "x\n"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["real"]
