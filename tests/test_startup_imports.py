@@ -20,6 +20,9 @@ START_UP_MODULES = (
 )
 
 HEAVY = ("e2b", "httpx", "sesame_desktop.sandbox.e2b_provider", "sesame_desktop.sandbox.e2b_errors")
+#: dialogs imported when first opened
+ON_DEMAND = ("sesame_desktop.ui.new_session_dialog", "sesame_desktop.ui.settings_dialog",
+             "sesame_desktop.ui.push_dialog")
 
 
 def imported_after(code: str) -> set[str]:
@@ -35,6 +38,7 @@ def test_start_up_modules_do_not_import_the_e2b_sdk(module):
     modules = imported_after(f"import {module}")
     assert module in modules
     assert not {m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY}
+    assert not set(ON_DEMAND) & modules
 
 
 def test_the_check_itself_can_fail():

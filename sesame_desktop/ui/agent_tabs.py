@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
@@ -24,10 +25,12 @@ from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.services.transcripts import TranscriptService
 from sesame_desktop.ui.changes_view import ChangesView
 from sesame_desktop.ui.notifications import SessionNotifier
-from sesame_desktop.ui.push_dialog import PushDialog
 from sesame_desktop.ui.session_usage import UsageRates
 from sesame_desktop.ui.transcript_view import TranscriptView
 from sesame_desktop.ui.url_opener import SafeUrlOpener
+
+if TYPE_CHECKING:  # imported when first opened, not at start-up
+    from sesame_desktop.ui.push_dialog import PushDialog
 
 HintedFactory = Callable[[str, QWidget], QWidget]
 
@@ -143,6 +146,8 @@ class AgentTabs(QObject):
     @Slot(str)
     def _on_changes_view_push_requested(self, session_id: str) -> None:
         request = self._sessions.request(session_id)
+        from sesame_desktop.ui.push_dialog import PushDialog  # on first use, not at start-up
+
         dialog = PushDialog(self.push, self._opener, session_id, name=self._sessions.snapshot(session_id).name,
                             prompt=request.prompt, parent=self._window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

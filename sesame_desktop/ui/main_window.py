@@ -10,6 +10,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal, Slot
@@ -45,15 +46,17 @@ from sesame_desktop.services.tasks import TaskGroupOwner
 from sesame_desktop.ui.agent_tabs import AgentTabs
 from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter, plain_box, plain_label, set_informative
-from sesame_desktop.ui.new_session_dialog import NewSessionDialog
 from sesame_desktop.ui.ports_view import PortNotice, PortsView
 from sesame_desktop.ui.processes_view import ProcessesView
 from sesame_desktop.ui.session_list import SessionListModel
 from sesame_desktop.ui.session_panel import SessionPanel
-from sesame_desktop.ui.settings_dialog import SettingsDialog
 from sesame_desktop.ui.toolbar import SessionActions, SessionListMenu, build_toolbar
 from sesame_desktop.ui.url_opener import RefusedUrl, SafeUrlOpener
 from sesame_desktop.ui.window_state import WindowState
+
+if TYPE_CHECKING:  # the dialogs are imported when first opened, not at start-up
+    from sesame_desktop.ui.new_session_dialog import NewSessionDialog
+    from sesame_desktop.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -342,6 +345,8 @@ class MainWindow(QMainWindow):
             self._settings_dialog.raise_()
             self._settings_dialog.activateWindow()
             return self._settings_dialog
+        from sesame_desktop.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(self._settings, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._on_settings_dialog_saved)
@@ -354,6 +359,8 @@ class MainWindow(QMainWindow):
     def open_new_session(self) -> NewSessionDialog:
         """Open the New Session dialog (non-blocking)."""
         config = self._settings.config
+        from sesame_desktop.ui.new_session_dialog import NewSessionDialog
+
         dialog = NewSessionDialog(config, e2b_ready=self._settings.key_status.has_key,
                                   choices=self._choices.current, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
