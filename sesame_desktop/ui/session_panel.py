@@ -42,6 +42,8 @@ from sesame_desktop.ui.url_opener import SafeUrlOpener
 
 log = logging.getLogger(__name__)
 
+BACKGROUND_PLACEHOLDER = "Run a command in the background, e.g. a dev server (Enter); see it under Processes"
+
 
 class SessionPanel(QWidget):
     """Shows one session at a time; switching sessions swaps the console's buffer.
@@ -154,6 +156,10 @@ class SessionPanel(QWidget):
         self.background_button.setText("Background")
         self.background_button.setCheckable(True)
         self.background_button.setToolTip("Run the next command in the background (for servers)")
+        # "on" must be unmistakable: highlighted, and the input line says where the command goes
+        self.background_button.setStyleSheet(
+            "QToolButton:checked { background: palette(highlight); color: palette(highlighted-text); }")
+        self.background_button.toggled.connect(self._on_background_button_toggled)
         self.stop_button = QToolButton()
         self.stop_button.setText("Stop")
         self.stop_button.setToolTip("Stop the running command (Ctrl+C in the input line)")
@@ -242,6 +248,7 @@ class SessionPanel(QWidget):
         self.stop_button.setEnabled(bool(snapshot.running))
         self.input_edit.setPlaceholderText(
             f"Input for \u201c{snapshot.running}\u201d (Enter sends a line, Ctrl+C stops it)" if snapshot.running
+            else BACKGROUND_PLACEHOLDER if accepts and self.background_button.isChecked()
             else "Run a command in the project folder (Enter)" if accepts
             else no_commands_reason(snapshot.state))
 
@@ -258,6 +265,12 @@ class SessionPanel(QWidget):
         text = header_time_left(snapshot)
         self.time_left_label.setText(text)
         self.time_left_label.setVisible(bool(text))
+
+    @Slot(bool)
+    def _on_background_button_toggled(self, on: bool) -> None:
+        self.background_button.setText("Background: On" if on else "Background")
+        if self._session_id is not None:
+            self._refresh(self._manager.snapshot(self._session_id))
 
     @Slot(object)
     def _on_manager_session_changed(self, snapshot: SessionSnapshot) -> None:

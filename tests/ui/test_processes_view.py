@@ -55,3 +55,18 @@ def test_a_long_command_is_elided_with_the_whole_command_in_the_tooltip(make_win
     item = view.tree.topLevelItem(0)
     assert item.toolTip(0) == command
     assert view.tree.sizeHint().width() < 1000
+
+
+def test_the_background_toggle_says_it_is_on(make_window, qtbot):
+    window = make_window()
+    panel = window.session_panel
+    session_id = start_session(window, qtbot, empty=True, task="true")
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=30_000)
+    panel.background_button.click()
+    assert panel.background_button.text() == "Background: On"
+    assert "in the background" in panel.input_edit.placeholderText()
+    type_command(window, qtbot, "sleep 300")
+    qtbot.waitUntil(lambda: window._sessions.snapshot(session_id).background == 1, timeout=30_000)
+    assert panel.background_button.text() == "Background"  # one command at a time
+    assert panel.input_edit.placeholderText() == "Run a command in the project folder (Enter)"
+    assert window.processes_view.rows()[0][:3] == ("sleep 300", "Background", "Running")
