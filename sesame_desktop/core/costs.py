@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sesame_desktop.core.config import Provider
 from sesame_desktop.core.jsonfile import write_json_atomic
-from sesame_desktop.core.sessions import SessionSnapshot
+from sesame_desktop.core.sessions import SessionSnapshot, format_duration
 
 FILE_NAME = "cost-rates.json"
 
@@ -41,17 +41,6 @@ class CostRates:
 
     def cost(self, seconds: float) -> float:
         return max(0.0, seconds) * self.per_second
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(max(0, seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
 
 
 def format_cost(dollars: float) -> str:

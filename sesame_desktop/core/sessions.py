@@ -155,12 +155,9 @@ class ContactLostError(UserFacingError):
     """
 
 
-def format_time_left(seconds: float | None) -> str:
-    if seconds is None:
-        return "no limit"
-    seconds = int(seconds)
-    if seconds <= 0:
-        return "expired"
+def format_duration(seconds: float) -> str:
+    """``"1 h 05 min"``, ``"4 min 09 s"``, ``"7 s"``."""
+    seconds = int(max(0, seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -168,6 +165,14 @@ def format_time_left(seconds: float | None) -> str:
     if minutes:
         return f"{minutes} min {secs:02d} s"
     return f"{secs} s"
+
+
+def format_time_left(seconds: float | None) -> str:
+    if seconds is None:
+        return "no limit"
+    if int(seconds) <= 0:
+        return "expired"
+    return format_duration(seconds)
 
 
 # -- validation of what a user types ---------------------------------------------------------
