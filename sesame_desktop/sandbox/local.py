@@ -214,6 +214,11 @@ class LocalSandbox(Sandbox):
         self._commands.add(handle)
         return handle
 
+    def command_trees(self) -> list[tuple[int, ProcessTree]]:
+        """Each running command's pid with its process tree."""
+        self._commands = {c for c in self._commands if c.outlives_its_end()}
+        return [(c.pid, c.tree) for c in self._commands]
+
     def process_trees(self) -> list[ProcessTree]:
         """The process trees of the session's commands (each command leads one)."""
         self._commands = {c for c in self._commands if c.outlives_its_end()}

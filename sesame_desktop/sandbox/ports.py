@@ -80,6 +80,24 @@ async def listening_ports(sandbox: Sandbox) -> set[int]:
     return await _scan_inside(sandbox)
 
 
+async def port_owners(sandbox: Sandbox) -> dict[int, frozenset[int]]:
+    """The listening ports of each command, by the pid of the command that leads its tree.
+
+    Known for local sessions (their process trees are on this computer); empty where it is
+    not known (E2B: the ports are found by a scan inside the sandbox, not per command).
+    """
+    if not isinstance(sandbox, LocalSandbox):
+        return {}
+    trees = sandbox.command_trees()
+    if not trees:
+        return {}
+
+    def owners() -> dict[int, frozenset[int]]:
+        return {pid: frozenset(tree_listening_ports([tree])) for pid, tree in trees}
+
+    return await asyncio.get_running_loop().run_in_executor(None, owners)
+
+
 async def _scan_inside(sandbox: Sandbox) -> set[int]:
     out = bytearray()
     err = bytearray()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.session_record import CommandRecord
 from sesame_desktop.sandbox.base import CommandHandle
+from sesame_desktop.sandbox.ports import port_owners
 
 if TYPE_CHECKING:
     from sesame_desktop.services.sessions import Session, SessionManager
@@ -48,6 +49,13 @@ class SessionProcesses:
         rows = [ProcessInfo(r.pid, r.command, r.background, r.pid in live and not r.done, r.started_at)
                 for r in session.commands.values()]
         return tuple(sorted(rows, key=lambda p: p.started_at, reverse=True))
+
+    async def process_ports(self: SessionManager, session_id: str) -> dict[int, frozenset[int]]:
+        """Listening ports by the pid of the command that opened them, where known (local)."""
+        session = self._sessions.get(session_id)
+        if session is None or session.sandbox is None:
+            return {}
+        return await port_owners(session.sandbox)
 
     def stop_process(self: SessionManager, session_id: str, pid: int) -> bool:
         """Stop one command (foreground or background); False when it is not running."""

@@ -284,7 +284,7 @@ class MainWindow(QMainWindow):
         side.setObjectName("sideTabs")
         side.addTab(self.files_view, "Files")
         side.addTab(self.ports_view, "Ports")
-        self.processes_view = ProcessesView(self._sessions)
+        self.processes_view = ProcessesView(self._sessions, self._ports)
         side.addTab(self.processes_view, "Processes")
         self.agent_tabs = AgentTabs(self, self._sessions, self._settings, self.url_opener, hinted=HintedView,
                                     show_message=self.messages.show_message, select_session=self.select_session,
@@ -461,6 +461,7 @@ class MainWindow(QMainWindow):
         await self._tasks.close()
         await self.agent_tabs.aclose()
         await self.file_panel.aclose()
+        await self.processes_view.aclose()
 
     # -- slots ------------------------------------------------------------------------------
 

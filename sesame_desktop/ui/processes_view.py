@@ -1,6 +1,8 @@
 """The Processes tab: every command the selected session started, with Stop and Restart.
 
-Foreground and background commands alike, newest first, each with its state and start time.
+Foreground and background commands alike, newest first, each with its state and start time;
+the ports a command listens on are listed under it where that is known (local sessions), and
+under "Ports" otherwise.
 Commands come from the user or an agent and may be any length: they are shown as plain text,
 elided, with the whole command in the tooltip.
 """
@@ -21,13 +23,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sesame_desktop.core.ports import PortInfo
 from sesame_desktop.core.session_words import plural
 from sesame_desktop.core.sessions import SessionSnapshot
+from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.session_processes import ProcessInfo
 from sesame_desktop.services.sessions import SessionManager
+from sesame_desktop.services.tasks import TaskGroupOwner
 
 COLUMNS = ("Command", "Kind", "State", "Started")
 PID_ROLE = Qt.ItemDataRole.UserRole
+PORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def started_words(started_at: float, now: float | None = None) -> str:
@@ -41,15 +47,19 @@ def started_words(started_at: float, now: float | None = None) -> str:
 class ProcessesView(QWidget):
     """The selected session's commands; Stop and Restart act on the selected one."""
 
-    def __init__(self, manager: SessionManager, parent: QWidget | None = None) -> None:
+    def __init__(self, manager: SessionManager, ports: PortService | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._manager = manager
+        self._ports = ports
         self._session_id: str | None = None
+        self._owners: dict[int, frozenset[int]] = {}  # pid -> its ports, where known
+        self._tasks = TaskGroupOwner("processes-view")
         self.tree = QTreeWidget()
         self.tree.setObjectName("processesTree")
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
-        self.tree.setRootIsDecorated(False)
+        self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
         self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -77,6 +87,8 @@ class ProcessesView(QWidget):
         manager.commands_changed.connect(self._on_manager_commands_changed)
         manager.session_changed.connect(self._on_manager_session_changed)
         manager.session_removed.connect(self._on_manager_session_removed)
+        if ports is not None:
+            ports.ports_changed.connect(self._on_ports_ports_changed)
         self._refresh()
 
     @property
@@ -85,7 +97,28 @@ class ProcessesView(QWidget):
 
     def show_session(self, session_id: str | None) -> None:
         self._session_id = session_id
+        self._owners = {}
         self._refresh()
+        self._find_owners()
+
+    def port_rows(self) -> dict[str, list[int]]:
+        """The ports listed under each row (by its first column's text)."""
+        return {self.tree.topLevelItem(i).text(0): [int(self.tree.topLevelItem(i).child(c).data(0, PORT_ROLE))
+                                                    for c in range(self.tree.topLevelItem(i).childCount())]
+                for i in range(self.tree.topLevelItemCount())}
+
+    async def aclose(self) -> None:
+        await self._tasks.close()
+
+    def _find_owners(self) -> None:
+        if self._session_id is not None and self._ports is not None and self._ports.ports(self._session_id):
+            self._tasks.start(self._load_owners(self._session_id), key="owners")  # latest wins
+
+    async def _load_owners(self, session_id: str) -> None:
+        owners = await self._manager.process_ports(session_id)
+        if session_id == self._session_id:
+            self._owners = owners
+            self._refresh()
 
     def rows(self) -> list[tuple[str, ...]]:
         """The texts shown, row by row (the whole command in the first column)."""
@@ -112,6 +145,8 @@ class ProcessesView(QWidget):
         selected_pid = selected.data(0, PID_ROLE) if selected is not None else None
         self.tree.clear()
         processes = self._manager.processes(self._session_id) if self._session_id is not None else ()
+        infos = self._ports.ports(self._session_id) if self._ports is not None and self._session_id else ()
+        placed: set[int] = set()
         for process in processes:
             item = QTreeWidgetItem([
                 process.command,
@@ -122,12 +157,29 @@ class ProcessesView(QWidget):
             item.setToolTip(0, process.command)
             item.setData(0, PID_ROLE, process.pid)
             self.tree.addTopLevelItem(item)
+            for info in (i for i in infos if i.port in self._owners.get(process.pid, ())):
+                self._add_port(item, info)
+                placed.add(info.port)
             if process.pid == selected_pid:
                 self.tree.setCurrentItem(item)
+        if rest := [i for i in infos if i.port not in placed]:
+            group = QTreeWidgetItem(["Ports (which command opened them is not known)", "", "", ""])
+            group.setData(0, PID_ROLE, None)
+            self.tree.addTopLevelItem(group)
+            for info in rest:
+                self._add_port(group, info)
+        self.tree.expandAll()
         running = sum(p.running for p in processes)
         self.tree.setToolTip(f"{plural(len(processes), 'command')}, {running} running" if processes else
                              "Commands the session starts (foreground and background) are listed here.")
         self._update_buttons()
+
+    @staticmethod
+    def _add_port(parent: QTreeWidgetItem, info: PortInfo) -> None:
+        child = QTreeWidgetItem([f"Port {info.port} — {info.url}", "", "Listening", ""])
+        child.setToolTip(0, info.url)
+        child.setData(0, PORT_ROLE, info.port)
+        parent.addChild(child)
 
     def _update_buttons(self) -> None:
         process = self._selected()
@@ -145,6 +197,12 @@ class ProcessesView(QWidget):
     def _on_manager_session_changed(self, snapshot: SessionSnapshot) -> None:
         if snapshot.id == self._session_id:
             self._refresh()
+
+    @Slot(str, object)
+    def _on_ports_ports_changed(self, session_id: str, _infos: object) -> None:
+        if session_id == self._session_id:
+            self._refresh()
+            self._find_owners()
 
     @Slot(str)
     def _on_manager_session_removed(self, session_id: str) -> None:

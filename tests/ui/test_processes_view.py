@@ -70,3 +70,20 @@ def test_the_background_toggle_says_it_is_on(make_window, qtbot):
     assert panel.background_button.text() == "Background"  # one command at a time
     assert panel.input_edit.placeholderText() == "Run a command in the project folder (Enter)"
     assert window.processes_view.rows()[0][:3] == ("sleep 300", "Background", "Running")
+
+
+def test_a_servers_port_is_listed_under_the_command_that_opened_it(make_window, qtbot):
+    from tests.ui.test_ports_ui import free_port
+
+    window = make_window()
+    view = window.processes_view
+    session_id = start_session(window, qtbot, empty=True, task="true")
+    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=30_000)
+    port = free_port()
+    command = f"python3 -m http.server {port} --bind 127.0.0.1"
+    run_in_background(window, qtbot, command)
+    run_in_background(window, qtbot, "sleep 300")
+    qtbot.waitUntil(lambda: view.port_rows().get(command) == [port], timeout=30_000)
+    assert view.port_rows()["sleep 300"] == [] and view.port_rows()["true"] == []
+    child = view.tree.topLevelItem([r[0] for r in view.rows()].index(command)).child(0)
+    assert child.text(0).startswith(f"Port {port} \u2014 http://127.0.0.1:{port}")
