@@ -176,7 +176,7 @@ class ProcessesView(QWidget):
 
     @staticmethod
     def _add_port(parent: QTreeWidgetItem, info: PortInfo) -> None:
-        child = QTreeWidgetItem([f"Port {info.port} — {info.url}", "", "Listening", ""])
+        child = QTreeWidgetItem([f"Port {info.port}", "", "Listening", ""])  # the URL: tooltip and Ports tab
         child.setToolTip(0, info.url)
         child.setData(0, PORT_ROLE, info.port)
         parent.addChild(child)

@@ -86,4 +86,4 @@ def test_a_servers_port_is_listed_under_the_command_that_opened_it(make_window, 
     qtbot.waitUntil(lambda: view.port_rows().get(command) == [port], timeout=30_000)
     assert view.port_rows()["sleep 300"] == [] and view.port_rows()["true"] == []
     child = view.tree.topLevelItem([r[0] for r in view.rows()].index(command)).child(0)
-    assert child.text(0).startswith(f"Port {port} \u2014 http://127.0.0.1:{port}")
+    assert child.text(0) == f"Port {port}" and child.toolTip(0) == f"http://127.0.0.1:{port}"
