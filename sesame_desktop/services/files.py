@@ -13,7 +13,8 @@ import heapq
 import logging
 import os
 import stat
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -293,6 +294,10 @@ class FileService(QObject):
             total += len(data)
             progress(f"Uploaded {files} of {len(plan)} files")
         return TransferReport(files, total)
+
+    def start_transfer(self, session_id: str, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a download or upload as the session's work: ending the session cancels it."""
+        self._manager.start_session_task(session_id, coro)
 
     async def aclose(self) -> None:
         await self._tasks.close()

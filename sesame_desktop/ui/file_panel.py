@@ -141,7 +141,8 @@ class FilePanel(QWidget):
             return model.root.path
         return entry.path if entry.is_dir else parent_of(entry.path)
 
-    def _run(self, coro, success: str = "") -> None:  # noqa: ANN001
+    def _run(self, coro, success: str = "", *, transfer_of: str | None = None) -> None:  # noqa: ANN001
+        """Run a file operation; a transfer (``transfer_of`` a session) is that session's work."""
         async def wrapped() -> None:
             try:
                 await coro
@@ -151,7 +152,10 @@ class FilePanel(QWidget):
             if success:
                 self.status.emit(success)
 
-        self._tasks.start(wrapped())
+        if transfer_of is not None:
+            self._files.start_transfer(transfer_of, wrapped())
+        else:
+            self._tasks.start(wrapped())
 
     def _on_task_error(self, exc: BaseException) -> None:
         self.problem.emit(UserMessage("File operation failed", f"An unexpected error occurred ({type(exc).__name__}).",
@@ -230,7 +234,7 @@ class FilePanel(QWidget):
                     "Symbolic links are not followed; copy what they point to in the sandbox if you need it."))
             self.status.emit(summary)
 
-        self._run(run())
+        self._run(run(), transfer_of=session_id)
 
     async def ask_conflict(self, target: Path) -> ConflictAnswer:
         """Ask what to do with a download whose name exists in the destination."""
@@ -289,7 +293,7 @@ class FilePanel(QWidget):
             if self.model is not None:
                 self.model.refresh(folder)
 
-        self._run(run())
+        self._run(run(), transfer_of=session_id)
 
     def _ask(self, title: str, label: str, text: str, then) -> None:  # noqa: ANN001
         prompt = QInputDialog(self)

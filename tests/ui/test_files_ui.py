@@ -106,7 +106,7 @@ def test_download_a_folder_byte_for_byte(session, qtbot, tmp_path):
     window.file_panel.download(model.entry_at(find(model, "out")), tmp_path)
     qtbot.waitUntil(lambda: (tmp_path / "out" / "sub" / "data.bin").exists()
                     and (tmp_path / "out" / WEIRD).exists(), timeout=20_000)
-    qtbot.waitUntil(lambda: window.file_panel._tasks.tasks == frozenset(), timeout=20_000)
+    qtbot.waitUntil(lambda: transfers_done(window, session_id), timeout=20_000)
     qtbot.waitUntil(lambda: "sums.txt" in rows(model), timeout=10_000)  # the watch's news may trail
     sums_index = find(model, "sums.txt")
     sums = {}
@@ -223,6 +223,30 @@ def test_a_change_reported_while_a_listing_is_on_its_way_is_not_lost(session, qt
     assert requests == [model.root.path, model.root.path]
 
 
+def transfers_done(window, session_id) -> bool:
+    """No download or upload runs: they are the session's tasks (ending it cancels them)."""
+    tasks = window._sessions._sessions[session_id].tasks.tasks
+    return not any("FilePanel._run" in task.get_name() for task in tasks)
+
+
+def test_ending_the_session_cancels_its_transfers(session, qtbot, tmp_path):
+    window, session_id = session
+    panel, model = window.file_panel, window.file_panel.model
+    run(window, qtbot, session_id, "echo new > taken.txt")
+    qtbot.waitUntil(lambda: "taken.txt" in rows(model), timeout=5000)
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "taken.txt").write_text("mine\n")
+    panel.download(model.entry_at(find(model, "taken.txt")), dest)  # waits on the question
+    qtbot.waitUntil(lambda: panel.conflict_box is not None and panel.conflict_box.isVisible(), timeout=20_000)
+    assert not transfers_done(window, session_id) and not panel._tasks.tasks  # the session's work
+    window.session_panel.end_button.click()
+    next(b for b in window.session_panel.end_confirmation.buttons() if b.text() == "End Session").click()
+    qtbot.waitUntil(lambda: transfers_done(window, session_id), timeout=30_000)
+    qtbot.waitUntil(lambda: panel.conflict_box is None, timeout=5000)
+    assert (dest / "taken.txt").read_text() == "mine\n" and len(list(dest.iterdir())) == 1
+
+
 def answer_conflict(panel, qtbot, button: str, for_all: bool = False) -> str:
     """Wait for the "already exists" question, answer it; returns the name it asked about."""
     qtbot.waitUntil(lambda: panel.conflict_box is not None and panel.conflict_box.isVisible(), timeout=20_000)
@@ -246,7 +270,7 @@ def test_download_asks_before_touching_an_existing_file(session, qtbot, tmp_path
 
     panel.download(entry, tmp_path)  # keep both, for all: one question, numbered copies
     assert "already exists" in answer_conflict(panel, qtbot, "Keep Both", for_all=True)
-    qtbot.waitUntil(lambda: panel._tasks.tasks == frozenset(), timeout=20_000)
+    qtbot.waitUntil(lambda: transfers_done(window, session_id), timeout=20_000)
     assert panel.conflict_box is None
     out = tmp_path / "out"
     assert {p.name: p.read_text() for p in out.iterdir()} == {
@@ -255,7 +279,7 @@ def test_download_asks_before_touching_an_existing_file(session, qtbot, tmp_path
     panel.download(entry, tmp_path)  # one by one: skip the first asked, replace the second
     skipped = answer_conflict(panel, qtbot, "Skip")
     answer_conflict(panel, qtbot, "Replace")
-    qtbot.waitUntil(lambda: panel._tasks.tasks == frozenset(), timeout=20_000)
+    qtbot.waitUntil(lambda: transfers_done(window, session_id), timeout=20_000)
     kept, replaced = ("a", "b") if "a.txt" in skipped else ("b", "a")
     assert (out / f"{kept}.txt").read_text() == f"mine-{kept}\n"
     assert (out / f"{replaced}.txt").read_text() == f"new-{replaced}\n"
@@ -271,7 +295,7 @@ def test_symlinked_folders_are_skipped_and_named_in_the_summary(session, qtbot, 
     qtbot.waitUntil(lambda: "out" in rows(model), timeout=5000)
     with qtbot.waitSignal(panel.problem, timeout=20_000) as problem:
         panel.download(model.entry_at(find(model, "out")), tmp_path)
-    qtbot.waitUntil(lambda: panel._tasks.tasks == frozenset(), timeout=20_000)
+    qtbot.waitUntil(lambda: transfers_done(window, session_id), timeout=20_000)
     message = problem.args[0]
     assert message.title == "Some items were skipped"
     assert "/out/link" in message.explanation and "/out/root" in message.explanation
