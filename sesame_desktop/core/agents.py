@@ -93,20 +93,30 @@ PRESETS: tuple[AgentPreset, ...] = (
         ("GEMINI_API_KEY", "GOOGLE_API_KEY"), _npm("@google/gemini-cli"), OutputFormat.GEMINI_JSON,
         docs="https://geminicli.com/docs/cli/headless/"),
     AgentPreset(
-        "opencode", "OpenCode", "opencode", ("run", P),
+        # `run` prints the answer as plain text; --auto approves permission requests not denied.
+        "opencode", "OpenCode", "opencode", ("run", "--auto", P),
         ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"), _npm("opencode-ai"),
         docs="https://opencode.ai/docs/cli/"),
     AgentPreset(
+        # -x (execute mode) prints only the last assistant message; the npm package moved
+        # from @sourcegraph/amp (now an empty pointer) to @ampcode/cli.
         "amp", "Amp", "amp", ("--dangerously-allow-all", "-x", P),
-        ("AMP_API_KEY",), _npm("@sourcegraph/amp"),
+        ("AMP_API_KEY",), _npm("@ampcode/cli"),
         docs="https://ampcode.com/manual"),
     AgentPreset(
-        "copilot", "GitHub Copilot CLI", "copilot", ("-p", P, "--allow-all-tools"),
-        ("GH_TOKEN", "GITHUB_TOKEN"), _npm("@github/copilot"),
-        docs="https://docs.github.com/en/copilot/how-tos/use-copilot-agents/use-copilot-cli"),
+        # --allow-all = --allow-all-tools --allow-all-paths --allow-all-urls (a sandbox);
+        # --no-ask-user keeps it from stopping to ask. COPILOT_GITHUB_TOKEN comes first in the
+        # CLI's own order and, unlike GH_TOKEN, is not also picked up by `gh` inside the run.
+        "copilot", "GitHub Copilot CLI", "copilot", ("-p", P, "--allow-all", "--no-ask-user"),
+        ("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"), _npm("@github/copilot"),
+        docs="https://docs.github.com/en/copilot/reference/copilot-cli-reference/cli-programmatic-reference"),
     AgentPreset(
+        # --yes-always would also say yes to the first-run analytics question and to adding
+        # .aider* to .gitignore: --analytics-disable and --no-gitignore keep both out; the
+        # session's changes stay uncommitted for review (--no-auto-commits).
         "aider", "Aider", "aider",
-        ("--message", P, "--yes-always", "--no-pretty", "--no-check-update"),
+        ("--message", P, "--yes-always", "--no-pretty", "--no-check-update", "--analytics-disable",
+         "--no-auto-commits", "--no-gitignore"),
         ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"), _pip("aider-chat"),
         docs="https://aider.chat/docs/scripting.html"),
 )
