@@ -28,6 +28,8 @@ class OutputFormat(enum.Enum):
 
     PLAIN = "plain"
     CLAUDE_STREAM_JSON = "claude-stream-json"
+    AMP_STREAM_JSON = "amp-stream-json"
+    """Amp's ``--stream-json``: Claude Code's stream-json events, with Amp's tool names."""
     CODEX_JSON = "codex-json"
     GEMINI_JSON = "gemini-json"
 
@@ -98,10 +100,11 @@ PRESETS: tuple[AgentPreset, ...] = (
         ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"), _npm("opencode-ai"),
         docs="https://opencode.ai/docs/cli/"),
     AgentPreset(
-        # -x (execute mode) prints only the last assistant message; the npm package moved
-        # from @sourcegraph/amp (now an empty pointer) to @ampcode/cli.
-        "amp", "Amp", "amp", ("--dangerously-allow-all", "-x", P),
-        ("AMP_API_KEY",), _npm("@ampcode/cli"),
+        # -x (execute mode) runs the prompt and exits; with --stream-json it prints Claude Code
+        # compatible stream-json events instead of only the last message. The npm package
+        # moved from @sourcegraph/amp (now an empty pointer) to @ampcode/cli.
+        "amp", "Amp", "amp", ("--dangerously-allow-all", "-x", P, "--stream-json"),
+        ("AMP_API_KEY",), _npm("@ampcode/cli"), OutputFormat.AMP_STREAM_JSON,
         docs="https://ampcode.com/manual"),
     AgentPreset(
         # --allow-all = --allow-all-tools --allow-all-paths --allow-all-urls (a sandbox);

@@ -35,9 +35,10 @@ def wait_done(window, qtbot, session_id, state=SessionState.IDLE):
      ["Codex started", "Thinking", "Ran: bash -lc ls", "Changed 1 file", "Wrote CODEX_DID_THIS.md.", "Turn completed"],
      "transcript"),
     ("gemini", "GEMINI_API_KEY", "GEMINI_DID_THIS.md", ["Final answer", "Wrote GEMINI_DID_THIS.md."], "transcript"),
-    # Plain-text agents: their answer is in the console.
     ("opencode", "ANTHROPIC_API_KEY", "OPENCODE_DID_THIS.md", ["Wrote OPENCODE_DID_THIS.md."], "console"),
-    ("amp", "AMP_API_KEY", "AMP_DID_THIS.md", ["Wrote AMP_DID_THIS.md."], "console"),
+    ("amp", "AMP_API_KEY", "AMP_DID_THIS.md",
+     ["Amp started", "create_file AMP_DID_THIS.md", "create_file done", "Final answer \u00b7 2 turns",
+      "Wrote AMP_DID_THIS.md."], "transcript"),
     ("copilot", "COPILOT_GITHUB_TOKEN", "COPILOT_DID_THIS.md", ["Wrote COPILOT_DID_THIS.md."], "console"),
     ("aider", "ANTHROPIC_API_KEY", "AIDER_DID_THIS.md", ["Applied edit to AIDER_DID_THIS.md", "Wrote AIDER_DID_THIS.md."],
      "console"),
