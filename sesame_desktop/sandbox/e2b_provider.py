@@ -1,18 +1,17 @@
 """Sessions in E2B cloud sandboxes, through the official SDK's async API.
 
-This module and :mod:`sesame_desktop.sandbox.e2b_errors` are the only code that imports
-``e2b``. Every sandbox carries metadata naming the app and the session, so the app can find
+This module, :mod:`sesame_desktop.sandbox.e2b_errors` and
+:mod:`sesame_desktop.sandbox.e2b_listing` are the only code that imports ``e2b``. Every sandbox carries metadata naming the app and the session, so the app can find
 its own sandboxes later.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shlex
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,16 +20,10 @@ from typing import Any, TypeVar
 import e2b
 import httpx
 from e2b import AsyncSandbox, CommandExitException, SandboxLifecycle, SandboxQuery, SandboxState
-from e2b.api import proxy_to_config
-from e2b.api.client_sync import get_pyqwest_transport
-from e2b.envd.client_shared import ENVD_JSON_CODEC, ENVD_RPC_COMPRESSION
-from e2b.envd.client_sync import PlainHTTPErrorTransport
-from e2b.envd.filesystem import filesystem_connect, filesystem_pb
-from e2b.envd.interceptors import build_interceptors
+from e2b.envd.filesystem import filesystem_pb
 from e2b.envd.utils import authentication_header, timeout_to_ms
 from e2b.sandbox.filesystem.filesystem import EntryInfo, WriteEntry, map_entry_info, map_file_type
 from e2b.sandbox_sync.filesystem.filesystem import _handle_filesystem_rpc_exception
-from pyqwest import SyncClient
 
 from sesame_desktop import APP_ID
 from sesame_desktop.core.config import Provider as ProviderKind
@@ -52,6 +45,7 @@ from sesame_desktop.sandbox.base import (
     Watch,
 )
 from sesame_desktop.sandbox.e2b_errors import no_key_error, translate
+from sesame_desktop.sandbox.e2b_listing import piecewise_filesystem_client
 from sesame_desktop.sandbox.lifecycle import CommandEndedError, Liveness, Reattachable, RunningCommand
 from sesame_desktop.sandbox.project_files import git_clone_failed, report_progress, select_files
 
@@ -195,92 +189,6 @@ class E2BWatch(Watch):
             log.debug("stopping a watch: %s", exc)
 
 
-_WHITESPACE = " \t\n\r"
-
-
-class _PiecewiseJSONCodec:
-    """The SDK's envd JSON codec, except that a folder listing is parsed one entry at a time: one
-    ``json.loads`` of a 100,000-entry answer holds the GIL (so the GUI thread) for 200 ms or more,
-    even in a worker thread; entry by entry, the GUI thread gets its turn every few milliseconds."""
-
-    def name(self) -> str:
-        return ENVD_JSON_CODEC.name()
-
-    def encode(self, message: Any) -> bytes:
-        return ENVD_JSON_CODEC.encode(message)
-
-    def decode(self, data: Any, message_class: Any) -> Any:
-        if message_class is not filesystem_pb.ListDirResponse:
-            return ENVD_JSON_CODEC.decode(data, message_class)
-        try:
-            items = _array_items(bytes(data).decode("utf-8"), "entries")
-        except ValueError:  # not the expected shape: the SDK's own codec says what is wrong
-            return ENVD_JSON_CODEC.decode(data, message_class)
-        return _Listing(filesystem_pb.EntryInfo.from_json(text, ignore_unknown_fields=True) for text in items)
-
-
-@dataclass(frozen=True)
-class _Listing:
-    """A ``ListDirResponse`` whose entries are decoded as the SDK reads them: 100,000 decoded
-    messages alive at once would make each garbage collection (which holds the GIL) long."""
-
-    entries: Iterator[filesystem_pb.EntryInfo]
-
-
-_PIECEWISE_JSON_CODEC = _PiecewiseJSONCodec()
-
-
-def _array_items(text: str, key: str) -> list[str]:
-    """The JSON text of each item of the array under ``key`` in the JSON object ``text``.
-
-    Raises:
-        ValueError: ``text`` is not a JSON object, or ``key`` is no array in it.
-    """
-    decoder = json.JSONDecoder()
-
-    def skip(i: int) -> int:
-        while i < len(text) and text[i] in _WHITESPACE:
-            i += 1
-        return i
-
-    def expect(i: int, char: str) -> int:
-        i = skip(i)
-        if text[i:i + 1] != char:
-            raise ValueError(f"expected {char!r} at {i}")
-        return skip(i + 1)
-
-    def value_end(i: int) -> int:
-        return skip(decoder.raw_decode(text, i)[1])
-
-    def members(i: int, close: str, member: Callable[[int], int]) -> int:
-        """Past the closing ``close`` of the members starting at ``i``, each read by ``member``."""
-        if text[i:i + 1] == close:
-            return skip(i + 1)
-        while True:
-            i = member(i)
-            if text[i:i + 1] == close:
-                return skip(i + 1)
-            i = expect(i, ",")
-
-    items: list[str] = []
-
-    def item(i: int) -> int:
-        end = decoder.raw_decode(text, i)[1]
-        items.append(text[i:end])
-        return skip(end)
-
-    def pair(i: int) -> int:
-        name, i = decoder.raw_decode(text, i)
-        if not isinstance(name, str):
-            raise ValueError(f"expected a name at {i}")
-        i = expect(i, ":")
-        return members(expect(i, "["), "]", item) if name == key else value_end(i)
-
-    if members(expect(0, "{"), "}", pair) != len(text):
-        raise ValueError("extra data after the object")
-    return items
-
-
 def _file_entry(e: EntryInfo) -> FileEntry:
     return FileEntry(e.name, e.path, e.type == e2b.FileType.DIR, e.size,
                      e.modified_time.timestamp() if e.modified_time else 0.0, bool(e.symlink_target))
@@ -390,7 +298,7 @@ class E2BSandbox(Sandbox, Reattachable):
 
     async def list_dir(self, path: str) -> list[FileEntry]:
         """The folder's entries. Listed, decoded and converted in an executor thread through the
-        SDK's synchronous client, one entry at a time (see :class:`_PiecewiseJSONCodec`): a
+        SDK's synchronous client, one entry at a time (see :mod:`~sesame_desktop.sandbox.e2b_listing`): a
         100,000-entry answer decoded on the loop thread (the GUI thread) would freeze the window
         for seconds, and decoded at once it would still hold the GIL for hundreds of ms."""
         files = self._sync_handle().files
@@ -421,12 +329,7 @@ class E2BSandbox(Sandbox, Reattachable):
                              envd_version=sdk._envd_version, envd_access_token=sdk._envd_access_token,
                              traffic_access_token=sdk.traffic_access_token,
                              connection_config=sdk.connection_config)
-        base_url = handle.envd_api_url
-        handle.files._rpc = filesystem_connect.FilesystemClientSync(
-            base_url, codec=_PIECEWISE_JSON_CODEC, interceptors=build_interceptors(sdk.connection_config, base_url),
-            http_client=SyncClient(PlainHTTPErrorTransport(get_pyqwest_transport(
-                proxy_to_config(sdk.connection_config.proxy), http_version=sdk.connection_config.http_version))),
-            **ENVD_RPC_COMPRESSION)
+        handle.files._rpc = piecewise_filesystem_client(handle.envd_api_url, sdk.connection_config)
         self._sync = (sdk, handle)
         return handle
 

@@ -15,7 +15,8 @@ from e2b.envd.filesystem import filesystem_pb
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.secret import Secret
 from sesame_desktop.sandbox.base import PROJECT_DIR, SandboxSpec
-from sesame_desktop.sandbox.e2b_provider import E2BProvider, _array_items
+from sesame_desktop.sandbox.e2b_listing import _array_items
+from sesame_desktop.sandbox.e2b_provider import E2BProvider
 
 
 @pytest.fixture
