@@ -28,6 +28,8 @@ class OutputFormat(enum.Enum):
 
     PLAIN = "plain"
     CLAUDE_STREAM_JSON = "claude-stream-json"
+    AMP_STREAM_JSON = "amp-stream-json"
+    """Amp's ``--stream-json``: Claude Code's stream-json events, with Amp's tool names."""
     CODEX_JSON = "codex-json"
     GEMINI_JSON = "gemini-json"
 
@@ -93,20 +95,31 @@ PRESETS: tuple[AgentPreset, ...] = (
         ("GEMINI_API_KEY", "GOOGLE_API_KEY"), _npm("@google/gemini-cli"), OutputFormat.GEMINI_JSON,
         docs="https://geminicli.com/docs/cli/headless/"),
     AgentPreset(
-        "opencode", "OpenCode", "opencode", ("run", P),
+        # `run` prints the answer as plain text; --auto approves permission requests not denied.
+        "opencode", "OpenCode", "opencode", ("run", "--auto", P),
         ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"), _npm("opencode-ai"),
         docs="https://opencode.ai/docs/cli/"),
     AgentPreset(
-        "amp", "Amp", "amp", ("--dangerously-allow-all", "-x", P),
-        ("AMP_API_KEY",), _npm("@sourcegraph/amp"),
+        # -x (execute mode) runs the prompt and exits; with --stream-json it prints Claude Code
+        # compatible stream-json events instead of only the last message. The npm package
+        # moved from @sourcegraph/amp (now an empty pointer) to @ampcode/cli.
+        "amp", "Amp", "amp", ("--dangerously-allow-all", "-x", P, "--stream-json"),
+        ("AMP_API_KEY",), _npm("@ampcode/cli"), OutputFormat.AMP_STREAM_JSON,
         docs="https://ampcode.com/manual"),
     AgentPreset(
-        "copilot", "GitHub Copilot CLI", "copilot", ("-p", P, "--allow-all-tools"),
-        ("GH_TOKEN", "GITHUB_TOKEN"), _npm("@github/copilot"),
-        docs="https://docs.github.com/en/copilot/how-tos/use-copilot-agents/use-copilot-cli"),
+        # --allow-all = --allow-all-tools --allow-all-paths --allow-all-urls (a sandbox);
+        # --no-ask-user keeps it from stopping to ask. COPILOT_GITHUB_TOKEN comes first in the
+        # CLI's own order and, unlike GH_TOKEN, is not also picked up by `gh` inside the run.
+        "copilot", "GitHub Copilot CLI", "copilot", ("-p", P, "--allow-all", "--no-ask-user"),
+        ("COPILOT_GITHUB_TOKEN", "GH_TOKEN", "GITHUB_TOKEN"), _npm("@github/copilot"),
+        docs="https://docs.github.com/en/copilot/reference/copilot-cli-reference/cli-programmatic-reference"),
     AgentPreset(
+        # --yes-always would also say yes to the first-run analytics question and to adding
+        # .aider* to .gitignore: --analytics-disable and --no-gitignore keep both out; the
+        # session's changes stay uncommitted for review (--no-auto-commits).
         "aider", "Aider", "aider",
-        ("--message", P, "--yes-always", "--no-pretty", "--no-check-update"),
+        ("--message", P, "--yes-always", "--no-pretty", "--no-check-update", "--analytics-disable",
+         "--no-auto-commits", "--no-gitignore"),
         ("ANTHROPIC_API_KEY", "OPENAI_API_KEY"), _pip("aider-chat"),
         docs="https://aider.chat/docs/scripting.html"),
 )

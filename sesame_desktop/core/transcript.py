@@ -4,7 +4,7 @@ One parser per format (see :class:`~sesame_desktop.core.agents.OutputFormat`):
 
 - Claude Code ``--output-format stream-json``: one JSON object a line (``system``,
   ``assistant`` with ``text``/``tool_use`` blocks, ``user`` with ``tool_result`` blocks,
-  ``result``);
+  ``result``); Amp's ``-x --stream-json`` prints the same events;
 - Codex ``exec --json``: JSON lines (``thread.started``, ``item.started``/``item.completed``
   with ``agent_message``, ``reasoning``, ``command_execution``, ``file_change``…,
   ``turn.completed``, ``turn.failed``, ``error``);
@@ -66,7 +66,8 @@ def _str(value: object) -> str:
 
 
 _FILE_KEYS = ("file_path", "path", "notebook_path", "filePath", "absolute_path")
-_EDIT_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit", "write_file", "replace", "edit", "write"}
+_EDIT_TOOLS = {"Edit", "Write", "MultiEdit", "NotebookEdit", "write_file", "replace", "edit", "write",
+               "create_file", "edit_file"}
 
 
 def _tool_files(tool_input: dict[str, Any]) -> tuple[str, ...]:
@@ -139,7 +140,7 @@ class TranscriptParser:
             return []
         if not isinstance(event, dict):
             return []
-        if self.output is OutputFormat.CLAUDE_STREAM_JSON:
+        if self.output in (OutputFormat.CLAUDE_STREAM_JSON, OutputFormat.AMP_STREAM_JSON):
             return self._claude(event)
         if self.output is OutputFormat.CODEX_JSON:
             return self._codex(event)
@@ -158,7 +159,8 @@ class TranscriptParser:
         kind = event.get("type")
         if kind == "system" and event.get("subtype") == "init":
             model = _str(event.get("model"))
-            return [TranscriptEntry(EntryKind.START, "Claude Code started" + (f" ({model})" if model else ""),
+            agent = "Amp" if self.output is OutputFormat.AMP_STREAM_JSON else "Claude Code"
+            return [TranscriptEntry(EntryKind.START, f"{agent} started" + (f" ({model})" if model else ""),
                                     _str(event.get("cwd")))]
         message = event.get("message")
         blocks = message.get("content") if isinstance(message, dict) else None

@@ -1,7 +1,7 @@
 """Sessions in E2B cloud sandboxes, through the official SDK's async API.
 
-This module and :mod:`sesame_desktop.sandbox.e2b_errors` are the only code that imports
-``e2b``. Every sandbox carries metadata naming the app and the session, so the app can find
+This module, :mod:`sesame_desktop.sandbox.e2b_errors` and
+:mod:`sesame_desktop.sandbox.e2b_listing` are the only code that imports ``e2b``. Every sandbox carries metadata naming the app and the session, so the app can find
 its own sandboxes later.
 """
 
@@ -20,7 +20,10 @@ from typing import Any, TypeVar
 import e2b
 import httpx
 from e2b import AsyncSandbox, CommandExitException, SandboxLifecycle, SandboxQuery, SandboxState
-from e2b.sandbox.filesystem.filesystem import WriteEntry
+from e2b.envd.filesystem import filesystem_pb
+from e2b.envd.utils import authentication_header, timeout_to_ms
+from e2b.sandbox.filesystem.filesystem import EntryInfo, WriteEntry, map_entry_info, map_file_type
+from e2b.sandbox_sync.filesystem.filesystem import _handle_filesystem_rpc_exception
 
 from sesame_desktop import APP_ID
 from sesame_desktop.core.config import Provider as ProviderKind
@@ -42,6 +45,7 @@ from sesame_desktop.sandbox.base import (
     Watch,
 )
 from sesame_desktop.sandbox.e2b_errors import no_key_error, translate
+from sesame_desktop.sandbox.e2b_listing import piecewise_filesystem_client
 from sesame_desktop.sandbox.lifecycle import CommandEndedError, Liveness, Reattachable, RunningCommand
 from sesame_desktop.sandbox.project_files import git_clone_failed, report_progress, select_files
 
@@ -185,6 +189,11 @@ class E2BWatch(Watch):
             log.debug("stopping a watch: %s", exc)
 
 
+def _file_entry(e: EntryInfo) -> FileEntry:
+    return FileEntry(e.name, e.path, e.type == e2b.FileType.DIR, e.size,
+                     e.modified_time.timestamp() if e.modified_time else 0.0, bool(e.symlink_target))
+
+
 class E2BSandbox(Sandbox, Reattachable):
     kind = ProviderKind.E2B
 
@@ -195,6 +204,7 @@ class E2BSandbox(Sandbox, Reattachable):
         self._spec = spec
         self._expires_at = time.time() + spec.timeout_ms / 1000
         self._api_key = api_key or (sdk.connection_config.api_key or "")
+        self._sync: tuple[AsyncSandbox, e2b.Sandbox] | None = None  # see _sync_handle
 
     @classmethod
     def detached(cls, sandbox_id: str, spec: SandboxSpec, api_key: str) -> E2BSandbox:
@@ -206,6 +216,7 @@ class E2BSandbox(Sandbox, Reattachable):
         sandbox._spec = spec
         sandbox._expires_at = time.time() + spec.timeout_ms / 1000
         sandbox._api_key = api_key
+        sandbox._sync = None
         return sandbox
 
     def translate(self, exc: BaseException) -> UserFacingError:
@@ -286,10 +297,52 @@ class E2BSandbox(Sandbox, Reattachable):
         return UploadReport(files=sent_files, bytes=sent_bytes, skipped=selection.skipped)
 
     async def list_dir(self, path: str) -> list[FileEntry]:
-        entries = await self.call(self.sdk.files.list(path, depth=1))
-        return [FileEntry(e.name, e.path, e.type == e2b.FileType.DIR, e.size,
-                          e.modified_time.timestamp() if e.modified_time else 0.0,
-                          bool(getattr(e, "symlink_target", None))) for e in entries]
+        """The folder's entries. Listed, decoded and converted in an executor thread through the
+        SDK's synchronous client, one entry at a time (see :mod:`~sesame_desktop.sandbox.e2b_listing`): a
+        100,000-entry answer decoded on the loop thread (the GUI thread) would freeze the window
+        for seconds, and decoded at once it would still hold the GIL for hundreds of ms."""
+        files = self._sync_handle().files
+        request = filesystem_pb.ListDirRequest(path=path, depth=1)
+        timeout_ms = timeout_to_ms(self.sdk.connection_config.get_request_timeout(None))
+
+        def listing() -> list[FileEntry]:
+            try:  # as the SDK's Filesystem.list, but converting each entry as it is decoded
+                answer = files._rpc.list_dir(request, timeout_ms=timeout_ms,
+                                             headers=authentication_header(files._envd_version))
+                return [_file_entry(map_entry_info(e)) for e in answer.entries if map_file_type(e.type)]
+            except Exception as exc:  # noqa: BLE001 - the SDK's own exception, translated by call()
+                raise _handle_filesystem_rpc_exception(exc, files._envd_health_api) from None
+
+        return await self.call(asyncio.get_running_loop().run_in_executor(None, listing))
+
+    def _sync_handle(self) -> e2b.Sandbox:
+        """The SDK's synchronous client on this very sandbox, for calls whose answer is too big
+        to decode on the loop thread. Built from the async handle's own connection (same key,
+        domain, URLs, envd token), without a request to E2B, so it never changes the sandbox's
+        lifetime; one per async handle, replaced after :meth:`reconnect`, closed by :meth:`end`."""
+        sync = self._sync
+        if sync is not None and sync[0] is self.sdk:
+            return sync[1]
+        self._close_sync()
+        sdk = self.sdk
+        handle = e2b.Sandbox(sandbox_id=sdk.sandbox_id, sandbox_domain=sdk.sandbox_domain,
+                             envd_version=sdk._envd_version, envd_access_token=sdk._envd_access_token,
+                             traffic_access_token=sdk.traffic_access_token,
+                             connection_config=sdk.connection_config)
+        handle.files._rpc = piecewise_filesystem_client(handle.envd_api_url, sdk.connection_config)
+        self._sync = (sdk, handle)
+        return handle
+
+    def _close_sync(self) -> None:
+        """Close the synchronous client's HTTP clients (their shared connection pool stays)."""
+        sync, self._sync = self._sync, None
+        if sync is None:
+            return
+        handle = sync[1]
+        for part in (handle, handle.files, handle.commands, handle.pty):
+            for value in vars(part).values():
+                if isinstance(value, httpx.Client):
+                    value.close()
 
     async def read_file(self, path: str) -> bytes:
         return bytes(await self.call(self.sdk.files.read(path, format="bytes")))
@@ -383,6 +436,7 @@ class E2BSandbox(Sandbox, Reattachable):
         await self.call(self.sdk.pause())
 
     async def end(self) -> bool:
+        self._close_sync()
         try:
             await AsyncSandbox.kill(self.id, request_timeout=KILL_REQUEST_TIMEOUT_S, api_key=self._api_key)
         except e2b.SandboxNotFoundException:

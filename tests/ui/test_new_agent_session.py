@@ -30,13 +30,21 @@ def wait_done(window, qtbot, session_id, state=SessionState.IDLE):
     assert state_of(window, session_id) is state, console_text(window)[-2000:]
 
 
-@pytest.mark.parametrize(("agent", "key_var", "written", "steps"), [
+@pytest.mark.parametrize(("agent", "key_var", "written", "steps", "shown_in"), [
     ("codex", "OPENAI_API_KEY", "CODEX_DID_THIS.md",
-     ["Codex started", "Thinking", "Ran: bash -lc ls", "Changed 1 file", "Wrote CODEX_DID_THIS.md.", "Turn completed"]),
-    ("gemini", "GEMINI_API_KEY", "GEMINI_DID_THIS.md", ["Final answer", "Wrote GEMINI_DID_THIS.md."]),
+     ["Codex started", "Thinking", "Ran: bash -lc ls", "Changed 1 file", "Wrote CODEX_DID_THIS.md.", "Turn completed"],
+     "transcript"),
+    ("gemini", "GEMINI_API_KEY", "GEMINI_DID_THIS.md", ["Final answer", "Wrote GEMINI_DID_THIS.md."], "transcript"),
+    ("opencode", "ANTHROPIC_API_KEY", "OPENCODE_DID_THIS.md", ["Wrote OPENCODE_DID_THIS.md."], "console"),
+    ("amp", "AMP_API_KEY", "AMP_DID_THIS.md",
+     ["Amp started", "create_file AMP_DID_THIS.md", "create_file done", "Final answer \u00b7 2 turns",
+      "Wrote AMP_DID_THIS.md."], "transcript"),
+    ("copilot", "COPILOT_GITHUB_TOKEN", "COPILOT_DID_THIS.md", ["Wrote COPILOT_DID_THIS.md."], "console"),
+    ("aider", "ANTHROPIC_API_KEY", "AIDER_DID_THIS.md", ["Applied edit to AIDER_DID_THIS.md", "Wrote AIDER_DID_THIS.md."],
+     "console"),
 ])
 def test_presets_with_stand_in_clis(real_keyring, make_window, qtbot, project_with_stand_ins, agent, key_var,
-                                    written, steps):
+                                    written, steps, shown_in):
     window = make_window()
     save_agent_key(window, qtbot, agent, "stand-in-key-123")
     prompt = "Write \"this\" down; $(rm -rf ~) stays text"
@@ -45,7 +53,7 @@ def test_presets_with_stand_in_clis(real_keyring, make_window, qtbot, project_wi
     wait_done(window, qtbot, session_id)
     home = Path(window._sessions.sandbox(session_id).home)
     assert (home / "project" / written).read_text() == prompt + "\n"
-    text = window.transcript_view.plain_text()
+    text = window.transcript_view.plain_text() if shown_in == "transcript" else console_text(window)
     for step in steps:
         assert step in text
     assert key_var not in console_text(window)
