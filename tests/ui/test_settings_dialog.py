@@ -162,3 +162,13 @@ def test_a_unicode_key_is_refused_at_the_door(real_keyring, make_window, qtbot):
     assert "codec" not in dialog.error_text
     assert keyring.get_password(SERVICE_NAME, ACCOUNT_NAME) is None
     dialog.reject()
+
+
+def test_the_console_scrollback_limit_is_saved_and_shown_again(real_keyring, make_window, qtbot, app_paths):
+    window = make_window()
+    dialog = open_dialog(window, qtbot)
+    assert dialog.scrollback_spin.value() == 64  # the default, not written until changed
+    dialog.scrollback_spin.setValue(16)
+    save(dialog, qtbot)
+    assert json.loads(app_paths.settings_file.read_text())["scrollbackMb"] == 16
+    assert open_dialog(window, qtbot).scrollback_spin.value() == 16
