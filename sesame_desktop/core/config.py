@@ -128,6 +128,7 @@ class PartialConfig:
     template: str | None = None
     api_key: Secret | None = None
     problems: tuple[ConfigProblem, ...] = ()
+    scrollback_mb: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,10 +155,17 @@ class EffectiveConfig:
     api_key_origin: Origin
     config_path: Path | None = None
     problems: tuple[ConfigProblem, ...] = field(default=())
+    scrollback_mb: int = 0
+    """Megabytes of text a session's console keeps at most (0: :data:`DEFAULT_SCROLLBACK_MB`)."""
 
     @property
     def timeout_s(self) -> int:
         return max(1, int(self.timeout_ms.value) // 1000)
+
+    @property
+    def scrollback_chars(self) -> int:
+        """Characters a new session's console keeps at most (its oldest lines go first)."""
+        return (self.scrollback_mb or DEFAULT_SCROLLBACK_MB) << 20
 
 
 # -- validation of single values ------------------------------------------------------------
@@ -170,6 +178,21 @@ def parse_provider(value: object) -> Provider:
         return Provider(value.strip().lower())
     except ValueError:
         raise ValueError(f"unknown provider {value[:40]!r}: use \"local\" or \"e2b\"") from None
+
+
+DEFAULT_SCROLLBACK_MB = 64
+MIN_SCROLLBACK_MB = 1
+MAX_SCROLLBACK_MB = 4096
+
+
+def parse_scrollback_mb(value: object) -> int:
+    """The console's scrollback limit in megabytes: a whole number from 1 to 4096."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"the scrollback limit must be a whole number of megabytes, not {_kind(value)}")
+    if not MIN_SCROLLBACK_MB <= value <= MAX_SCROLLBACK_MB:
+        raise ValueError(f"the scrollback limit must be from {MIN_SCROLLBACK_MB} to {MAX_SCROLLBACK_MB} MB, "
+                         f"not {value}")
+    return value
 
 
 def parse_timeout_ms(value: object) -> int:
@@ -384,6 +407,7 @@ def resolve(
         api_key_origin=key_origin,
         config_path=config_path,
         problems=tuple(problems),
+        scrollback_mb=settings.scrollback_mb or DEFAULT_SCROLLBACK_MB,
     )
 
 

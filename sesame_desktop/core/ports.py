@@ -15,7 +15,6 @@ Two signals say that a port may be worth showing:
 
 from __future__ import annotations
 
-import codecs
 import enum
 import re
 import struct
@@ -161,65 +160,26 @@ def parse_inet_diag(data: bytes) -> tuple[list[ListeningSocket], bool]:
 
 # -- URLs printed in the output -------------------------------------------------------------
 
-_ESCAPE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI (colours, cursor movement)
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC (titles, hyperlinks), ended by BEL or ST
-    r"|\x1b[@-Z\\-_]"  # other two-byte escapes
-)
-_UNFINISHED_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?)?\Z")
 _LOCAL_URL = re.compile(
-    r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::\]|\[::1\]):(\d{1,5})(?=[^\d])",
+    r"https?://(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::\]|\[::1\]):(\d{1,5})(?!\d)",
     re.IGNORECASE,
 )
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "[::")
-"""A quick test that a chunk may hold a local URL (colour codes never split a host name)."""
-_TAIL_CHARS = 64
-"""Enough of the end of a chunk to hold the start of a URL cut by the next chunk."""
-_MAX_HELD_ESCAPE = 256
+URL_HINT = "://"
+"""What a line must hold to be worth looking at (a filter for the console's finished lines)."""
 
 
-def strip_escapes(text: str) -> str:
-    """``text`` without ANSI escape sequences."""
-    return _ESCAPE.sub("", text) if "\x1b" in text else text
+def local_url_ports(line: str) -> list[int]:
+    """The ports of local URLs in one finished line of output, in order of appearance.
 
-
-class PrintedUrlFinder:
-    """Finds ports of local URLs printed in a stream of output chunks.
-
-    Feed it the chunks of one stream in order. A URL cut between chunks, or with colour
-    codes inside (Vite prints the port in bold), is found once it is complete; a URL at the
-    very end of the output so far waits for the next character, so that ``:51`` followed by
-    ``73`` is 5173 and not 51.
+    ``line`` is plain text: the console buffer has already interpreted its escape sequences
+    (Vite prints the port in bold) and put together what arrived in several chunks, so a URL
+    is whole and nothing here parses escapes or holds state between chunks.
     """
-
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._held = ""  # an escape sequence not finished yet (raw)
-        self._tail = ""  # the end of the text so far, where a URL may have started
-
-    def feed(self, chunk: bytes | str) -> list[int]:
-        """The ports of local URLs completed by ``chunk``, in order of appearance."""
-        text = self._held + (self._decoder.decode(chunk) if isinstance(chunk, bytes) else chunk)
-        self._held = ""
-        if "\x1b" in text[-_MAX_HELD_ESCAPE:]:
-            unfinished = _UNFINISHED_ESCAPE.search(text, max(0, len(text) - _MAX_HELD_ESCAPE))
-            if unfinished is not None:
-                self._held = text[unfinished.start():]
-                text = text[:unfinished.start()]
-        text = self._tail + text
-        if "://" not in text or not any(host in text for host in _LOCAL_HOSTS):  # the usual case
-            self._tail = text[-_TAIL_CHARS:]
-            return []
-        text = strip_escapes(text)
-        ports: list[int] = []
-        end = 0
-        for match in _LOCAL_URL.finditer(text):
-            port = int(match.group(1))
-            if 0 < port <= MAX_PORT:
-                ports.append(port)
-            end = match.end()
-        self._tail = text[max(end, len(text) - _TAIL_CHARS):]
-        return ports
+    if URL_HINT not in line or not any(host in line for host in _LOCAL_HOSTS):  # the usual case
+        return []
+    ports = [int(match.group(1)) for match in _LOCAL_URL.finditer(line)]
+    return [port for port in ports if 0 < port <= MAX_PORT]
 
 
 # -- processes of a session (this computer's /proc) ------------------------------------------

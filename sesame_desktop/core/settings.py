@@ -16,6 +16,7 @@ from sesame_desktop.core.config import (
     Provider,
     json_int,
     parse_provider,
+    parse_scrollback_mb,
     parse_template,
     parse_timeout_ms,
 )
@@ -30,6 +31,8 @@ class AppSettings:
     timeout_ms: int | None = None
     template: str | None = None
     welcome_dismissed: bool = False
+    scrollback_mb: int | None = None
+    """The console's scrollback limit in megabytes (None: the default)."""
 
     def with_changes(self, **changes: Any) -> AppSettings:
         return replace(self, **changes)
@@ -41,6 +44,7 @@ class AppSettings:
             timeout_ms=self.timeout_ms,
             template=self.template,
             problems=problems,
+            scrollback_mb=self.scrollback_mb,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -51,6 +55,8 @@ class AppSettings:
             data["timeoutMs"] = self.timeout_ms
         if self.template is not None:
             data["template"] = self.template
+        if self.scrollback_mb is not None:
+            data["scrollbackMb"] = self.scrollback_mb
         return data
 
 
@@ -77,6 +83,7 @@ def load_settings(path: Path) -> tuple[AppSettings, tuple[ConfigProblem, ...]]:
         ("provider", "provider", parse_provider),
         ("timeoutMs", "timeout_ms", parse_timeout_ms),
         ("template", "template", parse_template),
+        ("scrollbackMb", "scrollback_mb", parse_scrollback_mb),
     ):
         if data.get(name) is None:
             continue

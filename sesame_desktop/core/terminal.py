@@ -196,6 +196,8 @@ class TerminalBuffer(LineStore):
         self._screen_kept: Screen | None = None  # its modes, saved cursor... between uses
         self._screen_rows: dict[int, Line] = {}
         self._screen_version = -1
+        self._line_taps: list[tuple[str, Callable[[str, str], None]]] = []
+        self._tapped = 0
         self.generation = 0
 
     # -- observers -------------------------------------------------------------------------
@@ -213,6 +215,8 @@ class TerminalBuffer(LineStore):
 
     def _changed(self, event: BufferEvent = BufferEvent.APPENDED) -> None:
         self.generation += 1
+        if self._line_taps and self._tapped != self._committed:
+            self._tap_lines()
         for callback in list(self._listeners):
             callback(event)
 
@@ -468,7 +472,7 @@ class TerminalBuffer(LineStore):
         self._lazy_memo.clear()
         self._chars = 0
         self._decoded.clear()
-        self._committed = 0
+        self._committed = self._tapped = 0
         self._meta_end = 0
         self._screen = self._screen_owner = self._screen_kept = None
         for st in self._live:

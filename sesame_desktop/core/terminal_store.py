@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
+from collections.abc import Callable
 
 from sesame_desktop.core.screen import Row, Screen
 from sesame_desktop.core.sgr import DEFAULT_STYLE, SGR_RE, Style, end_style
@@ -14,6 +15,7 @@ from sesame_desktop.core.terminal_lines import (
     _NEEDS_CELL,
     _PLAIN,
     _RAW,
+    META,
     STDOUT,
     Line,
     LiveRow,
@@ -47,6 +49,8 @@ class LineStore:
     _lazy: list[tuple[int, int, Style]]
     _lazy_firsts: list[int]
     _lazy_memo: dict[int, Style]
+    _line_taps: list[tuple[str, Callable[[str, str], None]]]
+    _tapped: int  # absolute number of the first line the taps have not seen
 
     @property
     def evicted(self) -> int:
@@ -54,6 +58,39 @@ class LineStore:
 
     def line(self, index: int) -> Line:
         raise NotImplementedError
+
+    def text(self, index: int) -> str:
+        raise NotImplementedError
+
+    # -- finished lines to other readers -----------------------------------------------------
+
+    def watch_lines(self, callback: Callable[[str, str], None], hint: str) -> None:
+        """Call ``callback(stream, text)`` with the plain text (escapes already interpreted) of
+        every output line finished from now on whose stored text holds ``hint`` (a cheap filter:
+        only those lines are turned into plain text). Header lines are not passed on; a line is
+        passed once it is finished, so what a reader sees never depends on how chunks split."""
+        self._line_taps.append((hint, callback))
+        self._tapped = self._committed
+
+    def _tap_lines(self) -> None:
+        """Pass the lines finished since the last call to the taps (after every change)."""
+        n = len(self._lines)
+        first = self._committed - n
+        start = max(self._tapped, first)
+        self._tapped = self._committed
+        taps = self._line_taps
+        lines = self._lines
+        for key in range(start, self._committed):
+            item = lines[key - first]
+            if type(item) is str:
+                raw, stream = item, STDOUT
+            else:
+                _, raw, stream, _ = item  # type: ignore[misc]
+                if stream == META:
+                    continue
+            for hint, callback in taps:
+                if hint in raw:
+                    callback(stream, self.text(key - first))
 
     def _live_line(self, st: _Stream) -> Line:
         raise NotImplementedError

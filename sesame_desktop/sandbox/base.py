@@ -20,9 +20,23 @@ PROJECT_DIR = "/home/user/project"
 INTERRUPT_GRACE_S = 3.0
 """How long an interrupted command has to end before it is killed."""
 
-OutputCallback = Callable[[bytes], None]
+OutputCallback = Callable[[bytes | str], None]
+"""Receives a command's output as it arrives: ``bytes`` split anywhere when the provider reads
+pipes (local), ``str`` when its transport has decoded it already (E2B): passed on as it is, so
+the console decodes it once (:meth:`TerminalBuffer.feed` takes both)."""
+BytesCallback = Callable[[bytes], None]
+"""Receives a command's output as bytes (what :meth:`Sandbox.run` callers collect)."""
 ChangeCallback = Callable[[str], None]
 ProgressCallback = Callable[[str], None]
+
+
+def as_bytes(callback: BytesCallback) -> OutputCallback:
+    """An :data:`OutputCallback` that hands ``callback`` bytes whatever the provider delivers."""
+
+    def deliver(chunk: bytes | str) -> None:
+        callback(chunk.encode("utf-8", "replace") if isinstance(chunk, str) else chunk)
+
+    return deliver
 
 
 @dataclass(frozen=True)
@@ -162,17 +176,20 @@ class Sandbox(abc.ABC):
         self,
         command: str,
         *,
-        on_stdout: OutputCallback,
-        on_stderr: OutputCallback,
+        on_stdout: BytesCallback,
+        on_stderr: BytesCallback,
         cwd: str | None = None,
         timeout_s: float | None = None,
         envs: Mapping[str, str] | None = None,
     ) -> CommandResult:
+        """Run ``command`` to its end; its output reaches the callbacks as bytes (small outputs
+        collected whole: text from the provider is encoded for them)."""
+        out, err = as_bytes(on_stdout), as_bytes(on_stderr)
         if envs:  # only then: a provider written before per-command envs still runs the rest
-            handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
+            handle = await self.start(command, on_stdout=out, on_stderr=err, cwd=cwd,
                                       timeout_s=timeout_s, envs=envs)
         else:
-            handle = await self.start(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd,
+            handle = await self.start(command, on_stdout=out, on_stderr=err, cwd=cwd,
                                       timeout_s=timeout_s)
         return await handle.wait()
 

@@ -236,8 +236,7 @@ class E2BSandbox(Sandbox, Reattachable):
                     envs: Mapping[str, str] | None = None) -> E2BCommand:
         handle = await self.call(self.sdk.commands.run(
             command, background=True, cwd=cwd or self.project_dir, stdin=stdin, envs=dict(envs) if envs else None,
-            on_stdout=lambda text: on_stdout(text.encode("utf-8", "replace")),
-            on_stderr=lambda text: on_stderr(text.encode("utf-8", "replace")),
+            on_stdout=on_stdout, on_stderr=on_stderr,  # the SDK's str, passed on as it is
             timeout=timeout_s or 0, retain_output=False))
         return E2BCommand(handle, self)
 
@@ -424,8 +423,7 @@ class E2BSandbox(Sandbox, Reattachable):
         try:
             handle = await self.sdk.commands.connect(
                 pid, timeout=0,
-                on_stdout=lambda text: on_stdout(text.encode("utf-8", "replace")),
-                on_stderr=lambda text: on_stderr(text.encode("utf-8", "replace")))
+                on_stdout=on_stdout, on_stderr=on_stderr)  # the SDK's str, passed on as it is
         except Exception as exc:  # noqa: BLE001 - translated below
             if not sandbox_gone(exc) and not contact_lost(exc) and "not found" in str(exc).lower():
                 raise CommandEndedError(str(exc)) from None

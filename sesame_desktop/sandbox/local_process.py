@@ -250,9 +250,8 @@ class _Protocol(asyncio.SubprocessProtocol):
         self.stdin_lost = False
 
     def pipe_data_received(self, fd: int, data: bytes | str) -> None:
-        chunk = data.encode() if isinstance(data, str) else data
         try:
-            self._outputs[fd](chunk)
+            self._outputs[fd](data)  # bytes as read (the console decodes them once)
         except Exception:  # a failing consumer must not stop the stream
             log.exception("output callback failed")
 

@@ -2,7 +2,8 @@
 
 For every session whose sandbox is ready, a task owned by the session (so it ends with it)
 asks the sandbox which ports its processes listen on (:func:`listening_ports`) about every
-0.45 s. The output of every session is read as well: a local URL printed there
+0.45 s. The finished lines of every session's console are read as well (plain text, as the
+console buffer made it: no second decoding or escape parsing): a local URL printed there
 (``http://localhost:5173``) does not become an entry by itself, it makes the next scan
 happen at once and then every 0.1 s for up to 5 s, until a scan confirms that a process of
 the session listens on that port. So a dev server that prints its URL shows up within a
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from sesame_desktop.core.ports import EXCLUDED_PORTS, PortInfo, PortSource, PrintedUrlFinder
+from sesame_desktop.core.ports import EXCLUDED_PORTS, URL_HINT, PortInfo, PortSource, local_url_ports
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.sandbox.base import Sandbox
 from sesame_desktop.sandbox.ports import listening_ports
@@ -55,7 +56,6 @@ class _Watch:
     urls: dict[int, str] = field(default_factory=dict)
     hints: dict[int, float] = field(default_factory=dict)  # port -> monotonic deadline
     announced: set[int] = field(default_factory=set)
-    finders: dict[str, PrintedUrlFinder] = field(default_factory=dict)
     failures: int = 0
 
 
@@ -85,7 +85,7 @@ class PortService(QObject):
         self._watches: dict[str, _Watch] = {}
         manager.sandbox_ready.connect(self._on_manager_sandbox_ready)
         manager.session_changed.connect(self._on_manager_session_changed)
-        manager.add_output_tap(self._on_manager_output)
+        manager.add_line_tap(self._on_manager_line, URL_HINT)
 
     def ports(self, session_id: str) -> tuple[PortInfo, ...]:
         """The session's ports now (empty for unknown or ended sessions)."""
@@ -171,15 +171,12 @@ class PortService(QObject):
         if watch is not None and watch.ports:
             self.ports_changed.emit(snapshot.id, ())
 
-    def _on_manager_output(self, session_id: str, stream: str, chunk: bytes) -> None:
-        """An output tap: a printed local URL asks for a scan now."""
+    def _on_manager_line(self, session_id: str, stream: str, line: str) -> None:
+        """A line tap (finished plain-text lines of the console): a local URL asks for a scan now."""
         watch = self._watches.get(session_id)
         if watch is None:
             return
-        finder = watch.finders.get(stream)
-        if finder is None:
-            finder = watch.finders[stream] = PrintedUrlFinder()
-        ports = [p for p in finder.feed(chunk) if p not in EXCLUDED_PORTS]
+        ports = [p for p in local_url_ports(line) if p not in EXCLUDED_PORTS]
         if not ports:
             return
         deadline = time.monotonic() + HINT_TTL_S

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
-from sesame_desktop.core.terminal import TerminalBuffer, format_command_end, format_command_start
+from sesame_desktop.core.terminal import DEFAULT_SCROLLBACK_CHARS, TerminalBuffer, format_command_end, format_command_start
 from sesame_desktop.services.session_store import FINISH, FLUSH_S, META, STDERR, STDOUT, SessionStore, iter_output, pack
 
 log = logging.getLogger(__name__)
@@ -27,19 +28,23 @@ class SessionOutput:
     Args:
         store: where the output is kept on disk (None: in memory only).
         scrollback: lines of the buffer.
+        scrollback_chars: characters the buffer keeps at most.
     """
 
     def __init__(self, session_id: str, store: SessionStore | None, scrollback: int,
-                 *, buffer: TerminalBuffer | None = None) -> None:
+                 *, buffer: TerminalBuffer | None = None,
+                 scrollback_chars: int = DEFAULT_SCROLLBACK_CHARS) -> None:
         self.session_id = session_id
         self._store = store
         self._scrollback = scrollback
+        self._scrollback_chars = scrollback_chars
         self._buffer: TerminalBuffer | None = buffer if buffer is not None else (
-            TerminalBuffer(scrollback) if store is None else None)
+            TerminalBuffer(scrollback, scrollback_chars) if store is None else None)
         self._pending = bytearray()
         self._flush_handle: asyncio.TimerHandle | None = None
         self._loading: asyncio.Future[None] | None = None
         self._during_load: list[tuple[bytes, bytes]] | None = None
+        self._line_taps: list[tuple[Callable[[str, str], None], str]] = []
 
     # -- the buffer -------------------------------------------------------------------------
 
@@ -47,10 +52,18 @@ class SessionOutput:
     def loaded(self) -> bool:
         return self._buffer is not None
 
+    def watch_lines(self, callback: Callable[[str, str], None], hint: str) -> None:
+        """:meth:`TerminalBuffer.watch_lines` on the buffer now and on any loaded later."""
+        self._line_taps.append((callback, hint))
+        if self._buffer is not None:
+            self._buffer.watch_lines(callback, hint)
+
     def buffer(self) -> TerminalBuffer:
         """The console buffer; loaded from disk (in the background) when it was released."""
         if self._buffer is None:
-            self._buffer = TerminalBuffer(self._scrollback)
+            self._buffer = TerminalBuffer(self._scrollback, self._scrollback_chars)
+            for callback, hint in self._line_taps:
+                self._buffer.watch_lines(callback, hint)
             if self._store is not None:
                 self._loading = asyncio.ensure_future(self._load(self._buffer))
         return self._buffer
@@ -88,13 +101,19 @@ class SessionOutput:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def feed(self, chunk: bytes, stream: str) -> None:
+    def feed(self, chunk: bytes | str, stream: str) -> None:
+        """Output as the provider delivers it: the buffer takes ``str`` as it is (no second
+        decoding); only the copy on disk needs bytes."""
         kind = STDERR if stream == "stderr" else STDOUT
         if self._during_load is not None:
-            self._during_load.append((kind, chunk))
-        elif self._buffer is not None:
+            data = chunk.encode("utf-8", "replace") if isinstance(chunk, str) else chunk
+            self._during_load.append((kind, data))
+            self._record(kind, data)
+            return
+        if self._buffer is not None:
             self._buffer.feed(chunk, stream)
-        self._record(kind, chunk)
+        if self._store is not None:
+            self._record(kind, chunk.encode("utf-8", "replace") if isinstance(chunk, str) else chunk)
 
     def finish(self) -> None:
         if self._during_load is not None:

@@ -64,9 +64,9 @@ class SessionSteps:
         session_id = session.snapshot.id
         tail = bytearray()
 
-        def tap(tapped_id: str, _stream: str, chunk: bytes) -> None:
-            if tapped_id == session_id:
-                tail.extend(chunk)
+        def tap(tapped_id: str, _stream: str, chunk: bytes | str) -> None:
+            if tapped_id == session_id:  # E2B output comes as str
+                tail.extend(chunk.encode("utf-8", "replace") if isinstance(chunk, str) else chunk)
                 del tail[:-OUTPUT_TAIL]
 
         self._taps.append(tap)

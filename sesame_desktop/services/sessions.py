@@ -9,6 +9,7 @@ Each change is emitted as an immutable :class:`SessionSnapshot` and, when the ma
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
@@ -116,7 +117,8 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
         self._counter = itertools.count(1)
         self._closed = False
         self._tasks = TaskGroupOwner("sessions")
-        self._taps: list[Callable[[str, str, bytes], None]] = []
+        self._taps: list[Callable[[str, str, bytes | str], None]] = []
+        self._line_taps: list[tuple[str, Callable[[str, str, str], None]]] = []
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -148,9 +150,16 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
 
     # -- attaching other services ----------------------------------------------------------
 
-    def add_output_tap(self, tap: Callable[[str, str, bytes], None]) -> None:
-        """Call ``tap(session_id, stream, chunk)`` for every chunk of every session's output."""
+    def add_output_tap(self, tap: Callable[[str, str, bytes | str], None]) -> None:
+        """Call ``tap(session_id, stream, chunk)`` for every chunk of every session's output
+        (``bytes`` or ``str``, as the provider delivers it)."""
         self._taps.append(tap)
+
+    def add_line_tap(self, tap: Callable[[str, str, str], None], hint: str) -> None:
+        """Call ``tap(session_id, stream, text)`` for every finished line of output that holds
+        ``hint``, as plain text from the session's console buffer (decoded and its escapes
+        interpreted once, there), for sessions started from now on while their buffer is loaded."""
+        self._line_taps.append((hint, tap))
 
     def start_session_task(self, session_id: str, coro: Coroutine[Any, Any, Any], *, key: str | None = None) -> None:
         """Run ``coro`` as part of the session: cancelled when it ends, fails or the app quits."""
@@ -160,10 +169,10 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
             return
         session.tasks.start(coro, key=key)
 
-    def _feeder(self, session: Session, stream: str) -> Callable[[bytes], None]:
+    def _feeder(self, session: Session, stream: str) -> Callable[[bytes | str], None]:
         output, session_id, taps = session.output, session.snapshot.id, self._taps
 
-        def feed(chunk: bytes) -> None:
+        def feed(chunk: bytes | str) -> None:
             output.feed(chunk, stream)
             for tap in taps:
                 tap(session_id, stream, chunk)
@@ -175,10 +184,13 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
     def _new_session(self, snapshot: SessionSnapshot, request: SessionRequest, *,
                      buffer_loaded: bool = True) -> Session:
         session_id = snapshot.id
-        output = SessionOutput(session_id, self._store, self._scrollback,
-                               buffer=TerminalBuffer(self._scrollback) if buffer_loaded else None)
+        chars = self._config().scrollback_chars  # the setting, for sessions started from now on
+        output = SessionOutput(session_id, self._store, self._scrollback, scrollback_chars=chars,
+                               buffer=TerminalBuffer(self._scrollback, chars) if buffer_loaded else None)
         session = Session(snapshot, request, output,
                           TaskGroupOwner(f"session-{session_id}", on_error=lambda e, i=session_id: self._fail(i, e)))
+        for hint, tap in self._line_taps:
+            output.watch_lines(functools.partial(tap, session_id), hint)
         self._sessions[session_id] = session
         return session
 

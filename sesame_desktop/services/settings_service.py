@@ -217,6 +217,7 @@ class SettingsService(QObject):
         template: str,
         api_key: Secret | None,
         key_changed: bool,
+        scrollback_mb: int | None = None,
     ) -> EffectiveConfig:
         """Save what the settings dialog holds; values set outside the app are left alone.
 
@@ -229,6 +230,8 @@ class SettingsService(QObject):
         for name, value in (("provider", provider), ("timeout_ms", timeout_ms), ("template", template)):
             if not getattr(config, name).origin.locked:
                 changes[name] = value
+        if scrollback_mb is not None:  # applies to sessions started from now on
+            changes["scrollback_mb"] = scrollback_mb
         settings = self._settings.with_changes(**changes)
         loop = asyncio.get_running_loop()
         try:

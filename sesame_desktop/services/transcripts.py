@@ -7,6 +7,7 @@ keeps the raw output either way.
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
@@ -42,6 +43,7 @@ class TranscriptService(QObject):
         self._parsers: dict[str, TranscriptParser] = {}
         self._entries: dict[str, list[TranscriptEntry]] = {}
         self._running: dict[str, str] = {}
+        self._decoders: dict[str, codecs.IncrementalDecoder] = {}  # local output comes as bytes
         manager.session_added.connect(self._on_manager_session_added)
         manager.session_changed.connect(self._on_manager_session_changed)
         manager.add_output_tap(self._on_output)
@@ -64,10 +66,15 @@ class TranscriptService(QObject):
         del kept[:-MAX_ENTRIES]
         self.updated.emit(TranscriptUpdate(session_id, tuple(entries)))
 
-    def _on_output(self, session_id: str, stream: str, chunk: bytes) -> None:
+    def _on_output(self, session_id: str, stream: str, chunk: bytes | str) -> None:
         parser = self._parsers.get(session_id)
         if parser is not None and stream == "stdout":
-            self._add(session_id, parser.feed(chunk.decode("utf-8", "replace")))
+            if isinstance(chunk, bytes):
+                decoder = self._decoders.get(session_id)
+                if decoder is None:
+                    decoder = self._decoders[session_id] = codecs.getincrementaldecoder("utf-8")("replace")
+                chunk = decoder.decode(chunk)
+            self._add(session_id, parser.feed(chunk))
 
     def _on_manager_session_added(self, snapshot: SessionSnapshot) -> None:
         agent = preset(self._manager.request(snapshot.id).agent)

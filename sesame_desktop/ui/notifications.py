@@ -86,9 +86,10 @@ class SessionNotifier(QObject):
         self._clock.timeout.connect(self._on_clock_timeout)
         self._clock.start()
 
-    def _on_output(self, session_id: str, _stream: str, chunk: bytes) -> None:
+    def _on_output(self, session_id: str, _stream: str, chunk: bytes | str) -> None:
         _when, tail = self._tails.get(session_id, (0.0, ""))
-        self._tails[session_id] = (time.monotonic(), (tail + chunk.decode("utf-8", "replace"))[-TAIL_CHARS:])
+        text = chunk if isinstance(chunk, str) else chunk.decode("utf-8", "replace")
+        self._tails[session_id] = (time.monotonic(), (tail + text)[-TAIL_CHARS:])
         self._waiting.discard(session_id)
 
     def check_waiting(self, now: float | None = None) -> None:

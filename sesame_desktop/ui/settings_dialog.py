@@ -27,8 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from sesame_desktop.core.config import (
+    DEFAULT_SCROLLBACK_MB,
     ENV_API_KEY,
+    MAX_SCROLLBACK_MB,
     MAX_TIMEOUT_MS,
+    MIN_SCROLLBACK_MB,
     Origin,
     OriginKind,
     Provider,
@@ -144,6 +147,12 @@ class SettingsDialog(QDialog):
         form.addRow("&Template:", self.template_edit)
         self.template_note = self._locked_note(config.template.origin)
         form.addRow("", self.template_note)
+        self.scrollback_spin = QSpinBox()  # applies to sessions started after saving
+        self.scrollback_spin.setObjectName("scrollbackSpin")
+        self.scrollback_spin.setRange(MIN_SCROLLBACK_MB, MAX_SCROLLBACK_MB)
+        self.scrollback_spin.setSuffix(" MB")
+        self.scrollback_spin.setValue(config.scrollback_mb or DEFAULT_SCROLLBACK_MB)
+        form.addRow("Console &scrollback:", self.scrollback_spin)
         form.labelForField(self.provider_combo).setBuddy(self.provider_combo)
         self.agents_button = QPushButton("Agent Keys and Secrets\u2026")  # the Agents page (ui/agent_settings.py)
         self.agents_button.setObjectName("agentsButton")
@@ -241,6 +250,8 @@ class SettingsDialog(QDialog):
         values: dict = {
             "provider": self.provider_combo.currentData(),
             "timeout_ms": self.lifetime_spin.value() * self.lifetime_unit.currentData(),
+            "scrollback_mb": (self.scrollback_spin.value()  # saved when changed (None: left as it is)
+                              if self.scrollback_spin.value() != self._settings.config.scrollback_mb else None),
         }
         try:
             values["template"] = parse_template(self.template_edit.text())

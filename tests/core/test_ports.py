@@ -11,18 +11,19 @@ from hypothesis import strategies as st
 
 from sesame_desktop.core.ports import (
     ENVD_PORT,
+    URL_HINT,
     ListeningSocket,
-    PrintedUrlFinder,
     ProcStat,
     inet_diag_request,
+    local_url_ports,
     owned_listening_ports,
     parse_inet_diag,
     parse_proc_net_tcp,
     parse_proc_stat,
     session_processes,
     socket_inode,
-    strip_escapes,
 )
+from sesame_desktop.core.terminal import TerminalBuffer
 
 # Recorded from this machine (one LISTEN line each of tcp and tcp6, plus other states).
 PROC_NET_TCP = """\
@@ -126,6 +127,20 @@ def test_session_processes_follow_groups_sessions_and_descendants():
     assert session_processes(stats, set()) == set()
 
 
+class PrintedUrlFinder:
+    """What the port service does: a console buffer's finished lines into local_url_ports."""
+
+    def __init__(self) -> None:
+        self.buffer = TerminalBuffer()
+        self.lines: list[str] = []
+        self.buffer.watch_lines(lambda _stream, line: self.lines.append(line), URL_HINT)
+
+    def feed(self, chunk: bytes | str) -> list[int]:
+        start = len(self.lines)
+        self.buffer.feed(chunk)
+        return [port for line in self.lines[start:] for port in local_url_ports(line)]
+
+
 def test_printed_urls_of_common_dev_servers():
     finder = PrintedUrlFinder()
     vite = (b"\n  \x1b[32m\x1b[1mVITE\x1b[22m v5.4.2\x1b[39m  \x1b[2mready in \x1b[0m\x1b[1m312\x1b[22m\x1b[2m\x1b[0m ms\n\n"
@@ -134,16 +149,25 @@ def test_printed_urls_of_common_dev_servers():
     assert finder.feed(b"Serving HTTP on :: port 8000 (http://[::]:8000/) ...\n") == [8000]
     assert finder.feed(b"Listening on http://0.0.0.0:3000 and https://127.0.0.1:3001/x\n") == [3000, 3001]
     assert finder.feed(b"  - Local:        http://[::1]:4000\n") == [4000]
+    assert finder.feed("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ at http://localhost:7000\r\n") == [7000]  # str, as E2B gives
+
+
+def test_the_url_finder_gets_plain_text_lines_from_the_buffer():
+    finder = PrintedUrlFinder()
+    finder.feed(b"\x1b[1mhttp://localhost:\x1b[36m51")
+    finder.feed(b"73\x1b[0m/\r\n50% \rdone http://127.0.0.1:80\x1b[K\nno url here\n")
+    finder.buffer.add_meta("$ curl http://localhost:1")  # the app's own header lines are not output
+    assert finder.lines == ["http://localhost:5173/", "done http://127.0.0.1:80"]  # escapes already interpreted
 
 
 def test_urls_that_are_not_local_ports_are_ignored():
-    finder = PrintedUrlFinder()
-    text = (b"see https://example.com:8443/ and http://localhost/ and http://localhost:0/ "
-            b"and http://localhost:99999/ and ftp://localhost:21/ and localhost:5000\n")
-    assert finder.feed(text) == []
+    text = ("see https://example.com:8443/ and http://localhost/ and http://localhost:0/ "
+            "and http://localhost:99999/ and ftp://localhost:21/ and localhost:5000")
+    assert local_url_ports(text) == []
+    assert local_url_ports("http://localhost:8080") == [8080]  # a finished line: the port is whole
 
 
-def test_a_url_cut_between_chunks_is_found_once_complete():
+def test_a_url_cut_between_chunks_is_found_once_its_line_ends():
     finder = PrintedUrlFinder()
     assert finder.feed(b"ready: http://loc") == []
     assert finder.feed(b"alhost:51") == []
@@ -164,10 +188,6 @@ def test_multibyte_characters_cut_between_chunks():
     arrow = "➜".encode()
     assert finder.feed(b"  " + arrow[:1]) == []
     assert finder.feed(arrow[1:] + b" http://127.0.0.1:9000/\n") == [9000]
-
-
-def test_strip_escapes_removes_colours_and_hyperlinks():
-    assert strip_escapes("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \x1b[1;31mred\x1b[0m") == "link red"
 
 
 @given(st.lists(st.integers(min_value=1, max_value=40), min_size=1, max_size=12), st.integers(1, 65535))

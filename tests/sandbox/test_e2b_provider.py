@@ -53,6 +53,7 @@ def test_stdin_kill_and_signal(provider, run_async):
 
     result = run_async(scenario())
     assert result.exit_code is None and result.signal_name == "killed"
+    assert output.kinds == {str}  # the SDK's text, not encoded to bytes for the console to decode again
     run_async(box.kill())
 
 

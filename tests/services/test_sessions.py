@@ -107,3 +107,24 @@ def test_close_ends_open_sessions(manager, qtbot, run_async, git_project):
     run_async(manager.close())
     assert {manager.snapshot(s.id).state for s in snaps} == {SessionState.ENDED}
     assert subprocess.run(["pgrep", "-f", "sleep 604"], capture_output=True, text=True).stdout == ""
+
+
+def test_new_sessions_get_the_scrollback_limit_of_the_settings(tmp_path, run_async, qtbot, git_project):
+    provider = LocalProvider(tmp_path / "workspaces")
+
+    async def providers(kind):
+        return provider
+
+    settings = AppSettings()
+    manager = SessionManager(providers, lambda: resolve(from_environment({}), None, settings.as_partial()))
+    try:
+        request = SessionRequest("demo", Provider.LOCAL, GitProject(str(git_project)), task="true")
+        first = manager.start_session(request)
+        settings = settings.with_changes(scrollback_mb=3)  # saved in the dialog meanwhile
+        second = manager.start_session(request)
+        assert manager.buffer(first.id).max_chars == 64 << 20
+        assert manager.buffer(second.id).max_chars == 3 << 20
+        for snap in (first, second):
+            wait_state(qtbot, manager, snap.id, SessionState.IDLE)
+    finally:
+        run_async(manager.close())

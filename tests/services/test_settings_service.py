@@ -138,3 +138,19 @@ def test_a_hard_linked_config_json_loses_the_key_under_both_names(real_keyring, 
         run_async(service.load())
     assert KEY not in paths.config_file.read_text() and KEY not in other.read_text()
     keyring.delete_password(SERVICE_NAME, ACCOUNT_NAME)
+
+
+def test_the_scrollback_limit_is_saved_checked_and_defaulted(real_keyring, run_async, paths, qtbot):
+    service = make_service(paths)
+    assert run_async(service.load()).scrollback_chars == 64 << 20  # the default
+    run_async(service.save(provider=Provider.LOCAL, timeout_ms=60_000, template="", api_key=None,
+                           key_changed=False, scrollback_mb=8))
+    assert json.loads(paths.settings_file.read_text())["scrollbackMb"] == 8
+    config = run_async(make_service(paths).load())
+    assert (config.scrollback_mb, config.scrollback_chars) == (8, 8 << 20)
+    paths.settings_file.write_text(json.dumps({"scrollbackMb": 0}))
+    broken = make_service(paths)
+    with qtbot.waitSignal(broken.problems_found) as problems:
+        config = run_async(broken.load())
+    assert config.scrollback_chars == 64 << 20
+    assert any("scrollbackMb" in p.message and "1 to 4096" in p.message for p in problems.args[0])

@@ -201,3 +201,13 @@ def test_saving_e2b_with_no_key_at_all_says_so(real_keyring, make_window, qtbot)
     again = open_dialog(window, qtbot)
     assert again.intro_label.text().startswith("New sessions run in E2B cloud sandboxes with your API key")
     again.reject()
+
+
+def test_the_console_scrollback_limit_is_saved_and_shown_again(real_keyring, make_window, qtbot, app_paths):
+    window = make_window()
+    dialog = open_dialog(window, qtbot)
+    assert dialog.scrollback_spin.value() == 64  # the default, not written until changed
+    dialog.scrollback_spin.setValue(16)
+    save(dialog, qtbot)
+    assert json.loads(app_paths.settings_file.read_text())["scrollbackMb"] == 16
+    assert open_dialog(window, qtbot).scrollback_spin.value() == 16
