@@ -342,6 +342,7 @@ class SessionLifecycle:
                          ended_how=session.snapshot.ended_how if session.snapshot.error else "ended by you")
             session.output.meta("Session ended; the sandbox was stopped." if session.sandbox is not None
                                 or session.snapshot.sandbox_id else "Session ended.")
+            await session.tasks.close(timeout=5)  # whatever started while it was ending ends with it
         self.release_if_hidden(session)
         return confirmed
 

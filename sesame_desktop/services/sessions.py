@@ -164,8 +164,8 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
     def start_session_task(self, session_id: str, coro: Coroutine[Any, Any, Any], *, key: str | None = None) -> None:
         """Run ``coro`` as part of the session: cancelled when it ends, fails or the app quits."""
         session = self._sessions[session_id]
-        if not session.snapshot.state.open:
-            coro.close()
+        if not session.snapshot.state.open or session.snapshot.state is SessionState.ENDING:
+            coro.close()  # an ending session has stopped its tasks: nothing new may start
             return
         session.tasks.start(coro, key=key)
 
