@@ -28,7 +28,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,22 +58,11 @@ app.exec()
 """
 
 
-def time_to_window(command: list[str], env: dict[str, str], timeout_s: float = 120.0) -> float:
+def time_to_window(command: list[str], env: dict[str, str]) -> float:
     """Seconds from just before ``command`` starts until it prints the window line."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, bufsize=1, cwd=ROOT)
-    shown = None
-    lines = []
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        lines.append(line.rstrip())
-        if shown is None and line.startswith(WINDOW_LINE):
-            shown = time.perf_counter() - started
-    _, stderr = proc.communicate(timeout=timeout_s)
-    if proc.returncode != 0 or shown is None:
-        sys.exit(f"{' '.join(command)} failed (exit {proc.returncode}):\n" + "\n".join(lines) + stderr[-2000:])
-    return shown
+    from bench.packaged_app import launch
+
+    return launch(command, env).to_window
 
 
 def peak_memory_mb(command: list[str], env: dict[str, str]) -> float:
