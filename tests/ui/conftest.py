@@ -18,7 +18,9 @@ from sesame_desktop.services.secret_store import SecretStore
 from sesame_desktop.services.session_store import SessionStore
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import SettingsService
+from sesame_desktop.ui.console import ConsoleView
 from sesame_desktop.ui.main_window import MainWindow
+from sesame_desktop.ui.url_opener import SafeUrlOpener
 
 
 @pytest.fixture
@@ -81,3 +83,14 @@ def url_catcher():
     yield catcher
     for scheme in schemes:
         QDesktopServices.unsetUrlHandler(scheme)
+
+
+@pytest.fixture
+def view(qtbot) -> ConsoleView:
+    """A shown console with the safe URL opener (console tests)."""
+    console = ConsoleView(url_opener=SafeUrlOpener())
+    qtbot.addWidget(console)
+    console.resize(800, 400)
+    console.show()
+    qtbot.waitExposed(console)
+    return console

@@ -15,16 +15,6 @@ from sesame_desktop.ui.console import MARGIN, ConsoleView
 from sesame_desktop.ui.url_opener import SafeUrlOpener, check_url
 
 
-@pytest.fixture
-def view(qtbot) -> ConsoleView:
-    console = ConsoleView(url_opener=SafeUrlOpener())
-    qtbot.addWidget(console)
-    console.resize(800, 400)
-    console.show()
-    qtbot.waitExposed(console)
-    return console
-
-
 def settle(qtbot, view: ConsoleView) -> None:
     """Wait until the view has caught up with the buffer (its frame timer fired), then paint."""
     qtbot.waitUntil(lambda: not view._frame_timer.isActive(), timeout=2000)

@@ -7,19 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from sesame_desktop.ui.console import ConsoleView
-from sesame_desktop.ui.url_opener import SafeUrlOpener
 from tests.ui.test_console import cell_center, settle
-
-
-@pytest.fixture
-def view(qtbot) -> ConsoleView:
-    console = ConsoleView(url_opener=SafeUrlOpener())
-    qtbot.addWidget(console)
-    console.resize(800, 400)
-    console.show()
-    qtbot.waitExposed(console)
-    return console
 
 
 @pytest.mark.parametrize("target", ["javascript:alert(1)", "file:///etc/passwd", "https:///x"])
