@@ -7,9 +7,13 @@ Order of start-up:
 2. Set up logging to the user's log folder (secrets scrubbed from every line).
 3. Create the ``QApplication`` and the qasync event loop; install ``sys.excepthook`` and the
    loop's exception handler, which log and show a non-modal message: the app keeps running.
-4. Build the services (secret store, settings) and the main window; show the window at once.
-5. Load the configuration on an executor (files, keyring; a ``config.json`` key moves into
-   the keyring); greet a new user.
+4. Build the services and the main window; show the window at once. Only what the first
+   window shows is imported before it is painted (the session list, the toolbar, empty-state
+   hints, the status bar): the session workspace (console, terminal, files, ports, agent tabs),
+   the sandbox providers, psutil and keyring load afterwards (see ``tests/test_startup_imports.py``).
+5. Once the window has been painted: the workspace is built in the background, one part per
+   turn of the event loop (:mod:`sesame_desktop.ui.workspace`), and the configuration loads on
+   an executor (files, keyring; a ``config.json`` key moves into the keyring); greet a new user.
 6. Restore the sessions of earlier runs (reattaching to their sandboxes), then look for
    sandboxes of this app that no session knows.
 7. Run until Quit or the window is closed; with sessions open, ask first (End all, Pause
@@ -36,10 +40,10 @@ from PySide6.QtWidgets import QApplication
 
 import qasync  # after PySide6: qasync picks its Qt binding at import
 
-from sesame_desktop import APP_ID, APP_NAME, __version__
+import sesame_desktop
+from sesame_desktop import APP_ID, APP_NAME
 from sesame_desktop.core.logs import setup_logging, teardown_logging
 from sesame_desktop.core.paths import AppPaths
-from sesame_desktop.scripted import run_script
 from sesame_desktop.services.choice_store import ChoiceStore
 from sesame_desktop.services.files import FileService
 from sesame_desktop.services.leftovers import LeftoverSandboxes
@@ -50,18 +54,34 @@ from sesame_desktop.services.session_lifecycle import QuitChoice
 from sesame_desktop.services.session_store import SessionStore
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import SettingsService
-from sesame_desktop.smoke import run_smoke
 from sesame_desktop.ui.main_window import MainWindow
 from sesame_desktop.ui.messages import MessageCenter
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_S = 10.0
+FIRST_PAINT_WAIT_S = 1.0
 ICON_PATH = Path(__file__).with_name("resources") / "sesame-desktop.svg"
 
 
+class _Parser(argparse.ArgumentParser):
+    """Names the version only when asked for help or for the version (see ``sesame_desktop.__getattr__``)."""
+
+    def format_help(self) -> str:
+        self.description = f"{APP_NAME} {sesame_desktop.__version__}"
+        return super().format_help()
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        parser.exit(message=f"{parser.prog} {sesame_desktop.__version__}\n")
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="sesame-desktop", description=f"{APP_NAME} {__version__}")
+    parser = _Parser(prog="sesame-desktop", description=APP_NAME)
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="a Sesame-style config.json (default: config.json in the user's config folder)")
     parser.add_argument("--base-dir", type=Path, metavar="DIR",
@@ -73,7 +93,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              "step and exit with a bitmask of the failed steps (see sesame_desktop/smoke.py)")
     parser.add_argument("--script", type=Path, metavar="FILE",
                         help="run a scripted session plan (JSON, see sesame_desktop/scripted.py); for tests")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     return parser.parse_args(argv)
 
 
@@ -116,6 +136,7 @@ class Application:
     async def run(self, *, quit_after_start: bool = False, script: Path | None = None) -> int:
         started = time.monotonic()
         self.window.show()
+        await self._first_paint()
         if await self._load_unless_quit():
             # What start-up built lives as long as the app: keep it out of every later full
             # garbage collection (they otherwise cost 5-12 ms of the GUI's frame budget). Done
@@ -127,9 +148,13 @@ class Application:
             if restored:
                 log.info("restored %d sessions", restored)
             self.leftovers.check()
-            log.info("%s %s started", APP_NAME, __version__)
-            if script is not None and await run_script(self, script, started):
-                quit_after_start = True
+            QApplication.setApplicationVersion(sesame_desktop.__version__)  # not needed by the first window
+            log.info("%s %s started", APP_NAME, sesame_desktop.__version__)
+            if script is not None:
+                from sesame_desktop.scripted import run_script  # tests only
+
+                if await run_script(self, script, started):
+                    quit_after_start = True
         if quit_after_start:
             self._quit.set()
         choice: QuitChoice | None = QuitChoice.END_ALL
@@ -141,6 +166,25 @@ class Application:
                 break
         await self.shutdown(choice)
         return 0
+
+    async def _first_paint(self, timeout_s: float = FIRST_PAINT_WAIT_S) -> None:
+        """Return once the window has been painted: the settings (keyring) load after that, off
+        the first paint's way; not longer than ``timeout_s`` (a window that is never exposed)."""
+        if self.window.painted:
+            return
+        painted = asyncio.get_running_loop().create_future()
+
+        def on_painted() -> None:
+            if not painted.done():
+                painted.set_result(None)
+
+        self.window.first_painted.connect(on_painted)
+        try:
+            await asyncio.wait_for(painted, timeout_s)
+        except TimeoutError:
+            log.info("the window was not painted within %.1f s; loading the settings anyway", timeout_s)
+        finally:
+            self.window.first_painted.disconnect(on_painted)
 
     async def _load_unless_quit(self) -> bool:
         """Load the settings; a quit asked for meanwhile (a keyring that never answers) wins."""
@@ -195,7 +239,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("log file: %s", paths.log_file)
 
     QApplication.setApplicationName(APP_NAME)
-    QApplication.setApplicationVersion(__version__)
     QApplication.setOrganizationName(APP_NAME)
     QApplication.setDesktopFileName(APP_ID)
     qapp = QApplication(sys.argv[:1])
@@ -210,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if hasattr(signal, "SIGTERM") and os.name == "posix":
         loop.add_signal_handler(signal.SIGTERM, app.request_quit)
         loop.add_signal_handler(signal.SIGINT, app.request_quit)
+    if args.smoke:
+        from sesame_desktop.smoke import run_smoke
     try:
         with loop:
             code = loop.run_until_complete(

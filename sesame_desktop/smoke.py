@@ -5,7 +5,10 @@ installers) and from source by the tests. The app starts as usual, then runs thr
 
 1. ``window`` — the real main window is shown (and exposed by the windowing system), with
    its title and its (SVG) icon rendering; then
-   ``settings``: the configuration loads, as in a normal start-up;
+   ``settings``: the configuration loads and the session workspace (console, files, ports,
+   agent tabs), which the window builds after its first paint, is built, as in a normal
+   start-up; the line says how long the workspace took and its longest step (the longest
+   the window did not answer input meanwhile);
 2. ``keyring`` — a throw-away secret is written to the OS keyring under
    :data:`SMOKE_SERVICE` (never the real API-key entry), read back and deleted, through the
    same secure-backend choice as the app's secret store (on an executor);
@@ -134,9 +137,25 @@ async def check_window(app: Application) -> str:
 
 
 async def load_settings(app: Application) -> str:
-    """The rest of a normal start-up: the configuration loads (files, keyring)."""
+    """The rest of a normal start-up: the configuration loads (files, keyring) and the
+    session workspace is built."""
     config = await _timed(app.settings.load(), KEYRING_TIMEOUT_S, "loading the settings")
-    return f"provider {config.provider.value.label}"
+    workspace = app.window.workspace
+    if not workspace.done:
+        built = asyncio.get_running_loop().create_future()
+
+        def on_built() -> None:
+            if not built.done():
+                built.set_result(None)
+
+        workspace.built.connect(on_built)
+        try:
+            await _timed(built, WINDOW_TIMEOUT_S, "building the session workspace")
+        finally:
+            workspace.built.disconnect(on_built)
+    steps = workspace.step_times
+    return (f"provider {config.provider.value.label}; workspace built in {sum(steps) * 1000:.0f} ms, "
+            f"longest step {max(steps) * 1000:.0f} ms")
 
 
 async def keyring_round_trip(

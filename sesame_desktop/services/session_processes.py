@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.session_record import CommandRecord
 from sesame_desktop.sandbox.base import CommandHandle
-from sesame_desktop.sandbox.ports import port_owners
 
 if TYPE_CHECKING:
     from sesame_desktop.services.sessions import Session, SessionManager
@@ -55,6 +54,8 @@ class SessionProcesses:
         session = self._sessions.get(session_id)
         if session is None or session.sandbox is None:
             return {}
+        from sesame_desktop.sandbox.ports import port_owners  # psutil: with the first look at ports
+
         return await port_owners(session.sandbox)
 
     def stop_process(self: SessionManager, session_id: str, pid: int) -> bool:

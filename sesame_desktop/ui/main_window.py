@@ -1,7 +1,10 @@
 """The main window: sessions on the left, the console in the centre, files and ports beside it.
 
 The window assembles parts and routes signals; it holds no business logic. Services come in
-through the constructor.
+through the constructor. What it shows of a session (console, files, ports, processes, agent
+tabs: :class:`~sesame_desktop.ui.workspace.Workspace`) is built after the window is first
+painted, or earlier when something needs it: the first window shows the session list, the
+toolbar, empty-state hints and the status bar, and imports nothing else.
 """
 
 from __future__ import annotations
@@ -13,150 +16,90 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent, QWindow
 from PySide6.QtWidgets import (
     QFrame,
-    QHBoxLayout,
-    QLabel,
     QListView,
     QMainWindow,
     QMessageBox,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
-from sesame_desktop import APP_NAME, __version__
+from sesame_desktop import APP_NAME
 from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
 from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.preview_links import preview_link
 from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
 from sesame_desktop.services.agent_env import SessionEnvironment
-from sesame_desktop.services.choice_store import ChoiceStore
-from sesame_desktop.services.files import FileService
-from sesame_desktop.services.ports import PortService
 from sesame_desktop.services.session_lifecycle import QuitChoice
-from sesame_desktop.services.sessions import SessionManager
-from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
-from sesame_desktop.ui.agent_tabs import AgentTabs
-from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter, plain_box, plain_label, set_informative
-from sesame_desktop.ui.ports_view import PortNotice, PortsView
-from sesame_desktop.ui.processes_view import ProcessesView
 from sesame_desktop.ui.session_list import SessionListModel
-from sesame_desktop.ui.session_panel import SessionPanel
-from sesame_desktop.ui.toolbar import SessionActions, SessionListMenu, build_toolbar
 from sesame_desktop.ui.url_opener import RefusedUrl, SafeUrlOpener
+from sesame_desktop.ui.window_parts import HintedView, WelcomeBanner, settings_shortcut, titled
 from sesame_desktop.ui.window_state import WindowState
+from sesame_desktop.ui.workspace import Workspace
 
-if TYPE_CHECKING:  # the dialogs are imported when first opened, not at start-up
+if TYPE_CHECKING:  # the services come from the app; the dialogs are imported when first opened
+    from sesame_desktop.services.choice_store import ChoiceStore
+    from sesame_desktop.services.files import FileService
+    from sesame_desktop.services.ports import PortService
+    from sesame_desktop.services.sessions import SessionManager
+    from sesame_desktop.services.settings_service import KeyStatus, SettingsService
+    from sesame_desktop.ui.agent_tabs import AgentTabs
+    from sesame_desktop.ui.changes_view import ChangesView
+    from sesame_desktop.ui.file_panel import FilePanel
     from sesame_desktop.ui.new_session_dialog import NewSessionDialog
+    from sesame_desktop.ui.notifications import SessionNotifier
+    from sesame_desktop.ui.ports_view import PortNotice, PortsView
+    from sesame_desktop.ui.processes_view import ProcessesView
+    from sesame_desktop.ui.session_panel import SessionPanel
     from sesame_desktop.ui.settings_dialog import SettingsDialog
+    from sesame_desktop.ui.toolbar import SessionActions, SessionListMenu
+    from sesame_desktop.ui.transcript_view import TranscriptView
 
 log = logging.getLogger(__name__)
 
-
-def settings_shortcut() -> QKeySequence:
-    """Cmd+, on macOS (Qt maps Ctrl to Cmd there), Ctrl+, elsewhere."""
-    return QKeySequence("Ctrl+,")
+FILES_HINT = "The project's files appear here, and stay current while the task works."
 
 
-class EmptyHint(QLabel):
-    """A short centred hint shown where a view has nothing to show yet."""
-
-    def __init__(self, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setWordWrap(True)
-        self.setMargin(16)
-        self.setStyleSheet("color: palette(mid);")
-
-
-class HintedView(QStackedWidget):
-    """A view with a hint in front of it while it is empty."""
-
-    def __init__(self, hint: str, view: QWidget | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.hint = EmptyHint(hint)
-        self.addWidget(self.hint)
-        self.view = view
-        if view is not None:
-            self.addWidget(view)
-
-    def set_empty(self, empty: bool) -> None:
-        self.setCurrentWidget(self.hint if empty or self.view is None else self.view)
-
-
-def titled(title: str, widget: QWidget) -> QWidget:
-    """``widget`` under a small bold title, as a pane of the main window."""
-    pane = QWidget()
-    layout = QVBoxLayout(pane)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(4)
-    label = plain_label(title)
-    label.setStyleSheet("font-weight: bold;")
-    label.setContentsMargins(2, 0, 0, 0)
-    layout.addWidget(label)
-    layout.addWidget(widget, 1)
-    return pane
-
-
-class WelcomeBanner(QFrame):
-    """Greets a new user: sessions run locally until an E2B API key is set.
+class _ExposeWatcher(QObject):
+    """Emits ``painted`` on the next turn of the event loop after the window it watches is first
+    exposed (Qt paints an exposed window before it returns to the loop).
 
     Signals:
-        open_settings(): the user wants to set a key.
-        dismissed(): the user closed the banner for good.
+        painted(): the window has been shown and painted once.
     """
 
-    open_settings = Signal()
-    dismissed = Signal()
+    painted = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("welcomeBanner")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#welcomeBanner { background: palette(alternate-base); border-radius: 6px; }")
-        title = QLabel(f"<b>Welcome to {APP_NAME}</b>")
-        text = QLabel(
-            "Sessions run <b>locally</b>, in a workspace folder on this computer, until you set an "
-            "E2B API key. With a key, each session gets its own E2B cloud sandbox."
-        )
-        text.setWordWrap(True)
-        self.settings_button = QPushButton("Open Settings…")
-        self.settings_button.setDefault(True)
-        self.settings_button.clicked.connect(self.open_settings)
-        self.dismiss_button = QPushButton("Not now")
-        self.dismiss_button.setFlat(True)
-        self.dismiss_button.clicked.connect(self._on_dismiss_button_clicked)
-        texts = QVBoxLayout()
-        texts.addWidget(title)
-        texts.addWidget(text)
-        layout = QHBoxLayout(self)
-        layout.addLayout(texts, 1)
-        layout.addWidget(self.settings_button)
-        layout.addWidget(self.dismiss_button)
-
-    @Slot()
-    def _on_dismiss_button_clicked(self) -> None:
-        self.hide()
-        self.dismissed.emit()
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Expose and isinstance(watched, QWindow) and watched.isExposed():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, self.painted.emit)
+        return False
 
 
 class MainWindow(QMainWindow):
     """The main window.
 
+    Attributes:
+        painted: the window has been shown and painted (:attr:`first_painted` was emitted).
+        workspace: the session parts (built after the first paint, or when first needed).
+
     Signals:
         quit_requested(): Quit was chosen or the window was closed; the app decides how to end.
+        first_painted(): the window was shown and painted for the first time; the workspace
+            starts building then (the app loads the settings then).
     """
 
     quit_requested = Signal()
+    first_painted = Signal()
 
     def __init__(
         self,
@@ -196,11 +139,16 @@ class MainWindow(QMainWindow):
         self.apply_box: QMessageBox | None = None
         self._build_actions()
         self._build_menus()
+        self._build_toolbar()
         self._build_central()
         self._build_status_bar()
-        self._build_toolbar()
         self.window_state = WindowState(self, self.splitter, settings.paths.config_dir)
         self.window_state.restore()
+        self.workspace = Workspace(self, sessions, files=files, ports=ports, settings=settings)
+        sessions.before_session_added(self.workspace.ensure)
+        self.painted = False
+        self._expose_watcher: _ExposeWatcher | None = _ExposeWatcher(self)
+        self._expose_watcher.painted.connect(self._on_expose_watcher_painted)
         settings.config_changed.connect(self._on_settings_config_changed)
         settings.key_status_changed.connect(self._on_settings_key_status_changed)
         settings.problems_found.connect(self._on_settings_problems_found)
@@ -243,7 +191,19 @@ class MainWindow(QMainWindow):
         help_menu.addSeparator()
         help_menu.addAction(self.about_action)
 
+    def _build_toolbar(self) -> None:
+        """New Session first; the selected session's actions join it with the workspace."""
+        toolbar = self.toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("mainToolBar")
+        toolbar.setMovable(False)
+        toolbar.setFloatable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.addAction(self.new_session_action)
+        toolbar.addSeparator()
+        self.addToolBar(toolbar)
+
     def _build_central(self) -> None:
+        """The frame: session list, console and side tabs, with hints where the workspace goes."""
         self.welcome = WelcomeBanner()
         self.welcome.hide()
         self.welcome.open_settings.connect(self.open_settings)
@@ -261,39 +221,21 @@ class MainWindow(QMainWindow):
         self.sessions_view = HintedView("No sessions yet.\n\nA session runs a task on a project in its "
                                         "own sandbox. New Session (Ctrl+N) starts one.", self.session_list)
         self.sessions_view.setObjectName("sessionsView")
-        self.session_panel = SessionPanel(self._sessions, self.url_opener)
-        self.session_panel.problem.connect(self.messages.show_message)
-        self.session_panel.session_started.connect(self.select_session)
-        self.session_panel.apply_requested.connect(self._on_session_panel_apply_requested)
-        self.session_panel.settings_requested.connect(self.open_settings)
-        self.session_panel.console.link_rewriter = self._preview_link
-        self.console_view = HintedView("The selected session's output appears here as it runs.",
-                                       self.session_panel)
+        self.console_view = HintedView("The selected session's output appears here as it runs.")
         self.console_view.setObjectName("consoleView")
         self._sessions.session_added.connect(self._on_sessions_session_added)
         self._sessions.problem.connect(self.messages.show_message)
         self._sessions.lifetime_running_out.connect(self._on_sessions_lifetime_running_out)
-        self.file_panel = FilePanel(self._sessions, self._files)
-        self.file_panel.problem.connect(self.messages.show_message)
-        self.file_panel.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        self.files_view = HintedView("The project's files appear here, and stay current while the task works.",
-                                     self.file_panel)
-        self._sessions.sandbox_ready.connect(self._on_sessions_sandbox_ready)
-        self.ports_view = PortsView(self._ports, self.url_opener)
-        side = QTabWidget()
+        self.files_view = HintedView(FILES_HINT)
+        # the other tabs' pages until the workspace puts its views there
+        self.ports_page, self.processes_page = QStackedWidget(), QStackedWidget()
+        self.transcript_page, self.changes_page = QStackedWidget(), QStackedWidget()
+        side = self.side_tabs = QTabWidget()
         side.setObjectName("sideTabs")
-        side.addTab(self.files_view, "Files")
-        side.addTab(self.ports_view, "Ports")
-        self.processes_view = ProcessesView(self._sessions, self._ports)
-        side.addTab(self.processes_view, "Processes")
-        self.agent_tabs = AgentTabs(self, self._sessions, self._settings, self.url_opener, hinted=HintedView,
-                                    show_message=self.messages.show_message, select_session=self.select_session,
-                                    apply_work=self._apply_work, focus_console=self.session_panel.console.setFocus)
-        self.agent_tabs.add_to(side)
-        self.transcript_view, self.transcript_pane = self.agent_tabs.transcript_view, self.agent_tabs.transcript_pane
-        self.changes_view, self.changes_pane = self.agent_tabs.changes_view, self.agent_tabs.changes_pane
-        self.notifier = self.agent_tabs.notifier
-        self.side_tabs = side
+        for page, title in ((self.files_view, "Files"), (self.ports_page, "Ports"),
+                            (self.processes_page, "Processes"), (self.transcript_page, "Transcript"),
+                            (self.changes_page, "Changes")):
+            side.addTab(page, title)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.setObjectName("mainSplitter")
@@ -322,19 +264,83 @@ class MainWindow(QMainWindow):
         self.key_label.setObjectName("keyLabel")
         for label in (self.provider_label, self.key_label):
             label.setContentsMargins(8, 0, 8, 0)
-        self.port_notice = PortNotice(self._ports, self.url_opener)
-        self.statusBar().addPermanentWidget(self.port_notice)
-        self.statusBar().addPermanentWidget(self.key_label)
+        self.statusBar().addPermanentWidget(self.key_label)  # the workspace puts its port notice first
         self.statusBar().addPermanentWidget(self.provider_label)
         self.statusBar().showMessage("Ready")
 
-    def _build_toolbar(self) -> None:
-        panel = self.session_panel
-        self.session_actions = SessionActions(panel, self._sessions, self)
-        self.toolbar = build_toolbar(self.new_session_action, self.session_actions, self)
-        self.addToolBar(self.toolbar)
-        self.session_menu = SessionListMenu(self.session_list, self.session_actions,
-                                            (panel.rename_action, panel.duplicate_action, panel.remove_action))
+    # -- the workspace's parts (built on first use) -------------------------------------------
+
+    def _built(self) -> Workspace:
+        self.workspace.ensure()
+        return self.workspace
+
+    @property
+    def session_panel(self) -> SessionPanel:
+        part = self._built().session_panel
+        assert part is not None
+        return part
+
+    @property
+    def file_panel(self) -> FilePanel:
+        part = self._built().file_panel
+        assert part is not None
+        return part
+
+    @property
+    def ports_view(self) -> PortsView:
+        part = self._built().ports_view
+        assert part is not None
+        return part
+
+    @property
+    def processes_view(self) -> ProcessesView:
+        part = self._built().processes_view
+        assert part is not None
+        return part
+
+    @property
+    def port_notice(self) -> PortNotice:
+        part = self._built().port_notice
+        assert part is not None
+        return part
+
+    @property
+    def session_actions(self) -> SessionActions:
+        part = self._built().session_actions
+        assert part is not None
+        return part
+
+    @property
+    def session_menu(self) -> SessionListMenu:
+        part = self._built().session_menu
+        assert part is not None
+        return part
+
+    @property
+    def agent_tabs(self) -> AgentTabs:
+        part = self._built().agent_tabs
+        assert part is not None
+        return part
+
+    @property
+    def transcript_view(self) -> TranscriptView:
+        return self.agent_tabs.transcript_view
+
+    @property
+    def transcript_pane(self) -> QWidget:
+        return self.agent_tabs.transcript_pane
+
+    @property
+    def changes_view(self) -> ChangesView:
+        return self.agent_tabs.changes_view
+
+    @property
+    def changes_pane(self) -> QWidget:
+        return self.agent_tabs.changes_pane
+
+    @property
+    def notifier(self) -> SessionNotifier:
+        return self.agent_tabs.notifier
 
     # -- actions ----------------------------------------------------------------------------
 
@@ -456,12 +462,10 @@ class MainWindow(QMainWindow):
         self._closing_allowed = True
 
     async def aclose(self) -> None:
-        self.window_state.save()
         """Stop the window's own work (its widgets' tasks); the services are the app's to close."""
+        self.window_state.save()
         await self._tasks.close()
-        await self.agent_tabs.aclose()
-        await self.file_panel.aclose()
-        await self.processes_view.aclose()
+        await self.workspace.aclose()
 
     # -- slots ------------------------------------------------------------------------------
 
@@ -474,17 +478,10 @@ class MainWindow(QMainWindow):
         self._configured_provider = text
         self._show_provider()
 
-    def _preview_link(self, url: str) -> str:
-        """A printed local URL on the selected session's preview URL for its port (Ports tab)."""
-        session_id = self.session_panel.session_id
-        if session_id is None:
-            return url
-        return preview_link(url, {info.port: info.url for info in self._ports.ports(session_id)})
-
     def _show_provider(self) -> None:
         """The selected session's provider; the configured one (for new sessions) in the tooltip."""
         configured = self._configured_provider
-        session_id = self.session_panel.session_id
+        session_id = self.workspace.session_id
         if session_id is None:
             self.provider_label.setText(configured)
             self.provider_label.setToolTip("")
@@ -555,10 +552,11 @@ class MainWindow(QMainWindow):
         box.show()
 
     @Slot(str)
-    def _on_session_panel_apply_requested(self, session_id: str) -> None:
-        self._tasks.start(self._apply_work(session_id), key=f"apply-{session_id}")
+    def apply_work_later(self, session_id: str) -> None:
+        """Start :meth:`apply_work` as the window's task."""
+        self._tasks.start(self.apply_work(session_id), key=f"apply-{session_id}")
 
-    async def _apply_work(self, session_id: str) -> None:
+    async def apply_work(self, session_id: str) -> None:
         """*Apply changes to my folder*, asking before overwriting files changed locally."""
         try:
             plan = await self._sessions.plan_apply(session_id)
@@ -604,23 +602,18 @@ class MainWindow(QMainWindow):
     @Slot(QModelIndex, QModelIndex)
     def _on_session_list_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
-            session_id = self.session_model.snapshot_at(current.row()).id
-            self.session_panel.show_session(session_id)
-            self.files_view.set_empty(not self.file_panel.show_session(session_id))
-            self.ports_view.show_session(session_id)
-            self.agent_tabs.show_session(session_id)
-            self.processes_view.show_session(session_id)
-            self.session_actions.sync()
+            self.workspace.show_session(self.session_model.snapshot_at(current.row()).id)
             self._show_provider()
-
-    @Slot(str)
-    def _on_sessions_sandbox_ready(self, session_id: str) -> None:
-        if session_id == self.session_panel.session_id:
-            self.files_view.set_empty(not self.file_panel.show_session(session_id))
 
     @Slot(object)
     def _on_url_opener_refused(self, refused: RefusedUrl) -> None:
         self.statusBar().showMessage(f"Link not opened: {refused.reason}", 8000)
+
+    @Slot()
+    def _on_expose_watcher_painted(self) -> None:
+        self.painted = True
+        self.first_painted.emit()
+        self.workspace.start()
 
     @Slot()
     def _on_welcome_dismissed(self) -> None:
@@ -628,6 +621,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_about_action_triggered(self) -> None:
+        from sesame_desktop import __version__
+
         box = QMessageBox(self)
         box.setWindowTitle(f"About {APP_NAME}")
         box.setIconPixmap(self.windowIcon().pixmap(64, 64))
@@ -647,6 +642,18 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"The log folder is {self._log_dir}", 10000)
 
     # -- Qt overrides -----------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """On the first show, watch for the first paint (see :attr:`first_painted`)."""
+        super().showEvent(event)
+        handle, watcher = self.windowHandle(), self._expose_watcher
+        if watcher is None or handle is None:
+            return
+        self._expose_watcher = None
+        if handle.isExposed():
+            QTimer.singleShot(0, watcher, watcher.painted.emit)
+        else:
+            handle.installEventFilter(watcher)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window asks the app to quit; the app closes the window when it is done."""
