@@ -77,7 +77,8 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
-        parser.exit(message=f"{parser.prog} {sesame_desktop.__version__}\n")
+        print(f"{parser.prog} {sesame_desktop.__version__}")
+        parser.exit()
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -136,7 +137,11 @@ class Application:
     async def run(self, *, quit_after_start: bool = False, script: Path | None = None) -> int:
         started = time.monotonic()
         self.window.show()
-        await self._first_paint()
+        # The rest waits for the first paint: the workspace builds in the background, the
+        # settings (keyring) load on their thread, neither in the way of the first window.
+        if not await self.window.wait_painted(FIRST_PAINT_WAIT_S):
+            log.info("the window was not painted within %.1f s; going on", FIRST_PAINT_WAIT_S)
+        self.window.workspace.start()
         if await self._load_unless_quit():
             # What start-up built lives as long as the app: keep it out of every later full
             # garbage collection (they otherwise cost 5-12 ms of the GUI's frame budget). Done
@@ -166,25 +171,6 @@ class Application:
                 break
         await self.shutdown(choice)
         return 0
-
-    async def _first_paint(self, timeout_s: float = FIRST_PAINT_WAIT_S) -> None:
-        """Return once the window has been painted: the settings (keyring) load after that, off
-        the first paint's way; not longer than ``timeout_s`` (a window that is never exposed)."""
-        if self.window.painted:
-            return
-        painted = asyncio.get_running_loop().create_future()
-
-        def on_painted() -> None:
-            if not painted.done():
-                painted.set_result(None)
-
-        self.window.first_painted.connect(on_painted)
-        try:
-            await asyncio.wait_for(painted, timeout_s)
-        except TimeoutError:
-            log.info("the window was not painted within %.1f s; loading the settings anyway", timeout_s)
-        finally:
-            self.window.first_painted.disconnect(on_painted)
 
     async def _load_unless_quit(self) -> bool:
         """Load the settings; a quit asked for meanwhile (a keyring that never answers) wins."""

@@ -126,6 +126,7 @@ async def check_window(app: Application) -> str:
     if not isinstance(window, QMainWindow):
         raise SmokeFailure(f"the main window is a {type(window).__name__}, not a QMainWindow")
     window.show()
+    await app.window.wait_painted(timeout_s=WINDOW_TIMEOUT_S)
     await wait_until_shown(window)
     shown_after = time.monotonic() - started
     if not window.windowTitle():
@@ -139,8 +140,9 @@ async def check_window(app: Application) -> str:
 async def load_settings(app: Application) -> str:
     """The rest of a normal start-up: the configuration loads (files, keyring) and the
     session workspace is built."""
-    config = await _timed(app.settings.load(), KEYRING_TIMEOUT_S, "loading the settings")
     workspace = app.window.workspace
+    workspace.start()  # as a normal start-up does once the window is painted
+    config = await _timed(app.settings.load(), KEYRING_TIMEOUT_S, "loading the settings")
     if not workspace.done:
         built = asyncio.get_running_loop().create_future()
 

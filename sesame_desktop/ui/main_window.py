@@ -94,8 +94,8 @@ class MainWindow(QMainWindow):
 
     Signals:
         quit_requested(): Quit was chosen or the window was closed; the app decides how to end.
-        first_painted(): the window was shown and painted for the first time; the workspace
-            starts building then (the app loads the settings then).
+        first_painted(): the window was shown and painted for the first time (the app then
+            starts building the workspace and loads the settings).
     """
 
     quit_requested = Signal()
@@ -457,6 +457,25 @@ class MainWindow(QMainWindow):
         if not self._settings.settings.welcome_dismissed and not status.has_key:
             self.welcome.show()
 
+    async def wait_painted(self, timeout_s: float) -> bool:
+        """Return once the window has been shown and painted (True), or after ``timeout_s`` (False)."""
+        if self.painted:
+            return True
+        painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_painted() -> None:
+            if not painted.done():
+                painted.set_result(None)
+
+        self.first_painted.connect(on_painted)
+        try:
+            await asyncio.wait_for(painted, timeout_s)
+        except TimeoutError:
+            return False
+        finally:
+            self.first_painted.disconnect(on_painted)
+        return True
+
     def allow_close(self) -> None:
         """Let the next close event through (the app calls this once it has shut down)."""
         self._closing_allowed = True
@@ -613,7 +632,6 @@ class MainWindow(QMainWindow):
     def _on_expose_watcher_painted(self) -> None:
         self.painted = True
         self.first_painted.emit()
-        self.workspace.start()
 
     @Slot()
     def _on_welcome_dismissed(self) -> None:
