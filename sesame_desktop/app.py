@@ -24,7 +24,6 @@ Order of start-up:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import logging
 import os
@@ -34,33 +33,30 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
-
-import qasync  # after PySide6: qasync picks its Qt binding at import
 
 import sesame_desktop
 from sesame_desktop import APP_ID, APP_NAME
 from sesame_desktop.core.logs import setup_logging, teardown_logging
 from sesame_desktop.core.paths import AppPaths
-from sesame_desktop.services.choice_store import ChoiceStore
-from sesame_desktop.services.files import FileService
-from sesame_desktop.services.leftovers import LeftoverSandboxes
-from sesame_desktop.services.ports import PortService
-from sesame_desktop.services.providers import Providers
-from sesame_desktop.services.secret_store import SecretStore
-from sesame_desktop.services.session_lifecycle import QuitChoice
-from sesame_desktop.services.session_store import SessionStore
-from sesame_desktop.services.sessions import SessionManager
-from sesame_desktop.services.settings_service import SettingsService
 from sesame_desktop.ui.main_window import MainWindow
-from sesame_desktop.ui.messages import MessageCenter
+
+# The first window is shown before these are imported (see main() and
+# tests/test_startup_imports.py): asyncio and qasync, the services, the session workspace.
+if TYPE_CHECKING:
+
+    from sesame_desktop.services.session_lifecycle import QuitChoice
+    from sesame_desktop.ui.messages import MessageCenter
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_S = 10.0
 FIRST_PAINT_WAIT_S = 1.0
+WINDOW_WAIT_S = 30.0  # in smoke mode: how long the window may take to show (then the step fails)
 ICON_PATH = Path(__file__).with_name("resources") / "sesame-desktop.svg"
 
 
@@ -107,7 +103,22 @@ class Application:
         messages: where errors are shown.
     """
 
-    def __init__(self, qapp: QApplication, paths: AppPaths, config_path: Path | None) -> None:
+    def __init__(self, qapp: QApplication, paths: AppPaths, config_path: Path | None,
+                 window: MainWindow | None = None) -> None:
+        """Build the services and hand them to ``window`` (one :meth:`MainWindow.frame` already
+        shown), or to a main window made here."""
+        import asyncio
+
+        from sesame_desktop.services.choice_store import ChoiceStore
+        from sesame_desktop.services.files import FileService
+        from sesame_desktop.services.leftovers import LeftoverSandboxes
+        from sesame_desktop.services.ports import PortService
+        from sesame_desktop.services.providers import Providers
+        from sesame_desktop.services.secret_store import SecretStore
+        from sesame_desktop.services.session_store import SessionStore
+        from sesame_desktop.services.sessions import SessionManager
+        from sesame_desktop.services.settings_service import SettingsService
+
         self.qapp = qapp
         self.paths = paths
         self.settings = SettingsService(paths, SecretStore(), config_path=config_path)
@@ -119,8 +130,12 @@ class Application:
         self.choices = ChoiceStore(paths.config_dir)
         self.ports.ports_changed.connect(
             lambda session_id, infos: self.sessions.record_ports(session_id, tuple(i.port for i in infos)))
-        self.window = MainWindow(self.settings, self.sessions, files=self.files, ports=self.ports,
-                                 choices=self.choices, log_dir=paths.log_dir)
+        if window is None:
+            window = MainWindow(self.settings, self.sessions, files=self.files, ports=self.ports,
+                                choices=self.choices, log_dir=paths.log_dir)
+        else:
+            window.attach(self.settings, self.sessions, files=self.files, ports=self.ports, choices=self.choices)
+        self.window = window
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
         self.leftovers.found.connect(
@@ -130,11 +145,15 @@ class Application:
         self.leftovers.problem.connect(self.messages.show_message)
         self._quit = asyncio.Event()
         self.window.quit_requested.connect(self._quit.set)
+        if self.window.quit_asked:  # Quit chosen while the services were still being built
+            self._quit.set()
 
     def request_quit(self) -> None:
         self._quit.set()
 
     async def run(self, *, quit_after_start: bool = False, script: Path | None = None) -> int:
+        from sesame_desktop.services.session_lifecycle import QuitChoice
+
         started = time.monotonic()
         self.window.show()
         # The rest waits for the first paint: the workspace builds in the background, the
@@ -174,6 +193,8 @@ class Application:
 
     async def _load_unless_quit(self) -> bool:
         """Load the settings; a quit asked for meanwhile (a keyring that never answers) wins."""
+        import asyncio
+
         load = asyncio.ensure_future(self.settings.load())
         quit_asked = asyncio.ensure_future(self._quit.wait())
         try:
@@ -195,8 +216,13 @@ class Application:
         await self.files.aclose()
         await self.choices.aclose()
 
-    async def shutdown(self, choice: QuitChoice = QuitChoice.END_ALL) -> None:
-        """End (or pause) open sessions and close the window, within a time limit."""
+    async def shutdown(self, choice: QuitChoice | None = None) -> None:
+        """End (or pause) open sessions and close the window, within a time limit (by default End All)."""
+        import asyncio
+
+        from sesame_desktop.services.session_lifecycle import QuitChoice
+
+        choice = QuitChoice.END_ALL if choice is None else choice
         log.info("shutting down")
         open_sessions = len(self.sessions.open_sessions())
         if open_sessions:
@@ -212,6 +238,25 @@ class Application:
             log.warning("shut-down took longer than %.0f s; quitting anyway", SHUTDOWN_TIMEOUT_S)
         self.window.allow_close()
         self.window.close()
+
+
+def wait_for_first_paint(window: MainWindow, timeout_s: float) -> bool:
+    """Run Qt's event loop until ``window`` (shown) has been painted, at most ``timeout_s``.
+
+    Used once, before the app's own (asyncio) loop exists: the window is on the screen while
+    the rest of the app is imported and built.
+    """
+    if window.painted:
+        return True
+    waiter = QEventLoop()
+    window.first_painted.connect(waiter.quit)
+    QTimer.singleShot(int(timeout_s * 1000), waiter, waiter.quit)
+    waiter.exec()
+    window.first_painted.disconnect(waiter.quit)
+    waiter.deleteLater()
+    if not window.painted:
+        log.info("the window was not painted within %.1f s; going on", timeout_s)
+    return window.painted
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -231,20 +276,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     qapp.setQuitOnLastWindowClosed(False)
     qapp.setWindowIcon(QIcon(str(ICON_PATH)))
 
+    # The window first: shown and painted before asyncio, qasync and the services are imported.
+    window = MainWindow.frame(paths.config_dir, paths.log_dir)
+    window.setWindowIcon(qapp.windowIcon())
+    sys.excepthook = window.messages.excepthook
+    if args.smoke:
+        from sesame_desktop.smoke import run_smoke, window_step
+    shown = time.monotonic()
+    window.show()
+    wait_for_first_paint(window, WINDOW_WAIT_S if args.smoke else FIRST_PAINT_WAIT_S)
+    if args.smoke:  # its line marks the moment the window is painted (bench/startup.py times it)
+        window_failed = window_step(window, shown)
+
+    import asyncio
+
+    import qasync  # after PySide6: qasync picks its Qt binding at import
+
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
-    app = Application(qapp, paths, args.config)
+    app = Application(qapp, paths, args.config, window=window)
     sys.excepthook = app.messages.excepthook
     loop.set_exception_handler(app.messages.loop_exception_handler)
     if hasattr(signal, "SIGTERM") and os.name == "posix":
         loop.add_signal_handler(signal.SIGTERM, app.request_quit)
         loop.add_signal_handler(signal.SIGINT, app.request_quit)
-    if args.smoke:
-        from sesame_desktop.smoke import run_smoke
     try:
         with loop:
             code = loop.run_until_complete(
-                run_smoke(app) if args.smoke else app.run(quit_after_start=args.quit_after_start, script=args.script))
+                run_smoke(app, window_failed) if args.smoke
+                else app.run(quit_after_start=args.quit_after_start, script=args.script))
     finally:
         sys.excepthook = sys.__excepthook__
         teardown_logging()

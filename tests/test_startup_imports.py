@@ -1,8 +1,9 @@
 """Start-up cost: what the first window needs, and nothing it does not.
 
-The e2b SDK is imported only when E2B is really asked for. The session workspace (console,
-terminal, files, ports, processes, agent tabs), the sandbox providers, psutil and keyring are
-imported only after the first window has been painted (or when a session needs them).
+The e2b SDK is imported only when E2B is really asked for. The services and the asyncio loop
+they run on, the session workspace (console, terminal, files, ports, processes, agent tabs),
+the sandbox providers, psutil and keyring are imported only after the first window has been
+painted (or when a session needs them).
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ DEFERRED = (
     "sesame_desktop.core.screen", "sesame_desktop.sandbox.local", "sesame_desktop.sandbox.local_process",
     "sesame_desktop.sandbox.ports", "sesame_desktop.sandbox.project_files", "sesame_desktop.core.work_apply",
     "sesame_desktop.scripted", "psutil", "watchfiles", "keyring", "importlib.metadata", "email",
+    # the services and the loop they run on: built once the window is on the screen
+    "asyncio", "qasync", "sesame_desktop.services.sessions", "sesame_desktop.services.settings_service",
+    "sesame_desktop.services.files", "sesame_desktop.services.ports", "sesame_desktop.services.session_store",
+    "sesame_desktop.ui.session_list", "sesame_desktop.ui.workspace",
 )
 
 
@@ -85,7 +90,9 @@ AT_FIRST_EXPOSE = """
 import json, sys
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QWindow
+from PySide6.QtWidgets import QApplication
 import sesame_desktop.app as app_module
+from sesame_desktop.ui.main_window import MainWindow
 
 class Watch(QObject):
     seen = None
@@ -97,12 +104,13 @@ class Watch(QObject):
         return False
 
 watch = Watch()
-build = app_module.Application.__init__
-def init(self, qapp, *args, **kwargs):
-    qapp.installEventFilter(watch)
-    build(self, qapp, *args, **kwargs)
-    Watch.window = self.window
-app_module.Application.__init__ = init
+frame = MainWindow.frame.__func__
+def watched_frame(cls, *args, **kwargs):
+    window = frame(cls, *args, **kwargs)
+    Watch.window = window
+    QApplication.instance().installEventFilter(watch)
+    return window
+MainWindow.frame = classmethod(watched_frame)
 sys.argv = ["sesame-desktop", "--base-dir", BASE, "--quit-after-start"]
 assert app_module.main() == 0
 print(json.dumps({"exposed": Watch.seen, "end": sorted(sys.modules)}))
@@ -128,10 +136,11 @@ def test_importing_the_app_loads_no_deferred_module():
     assert not _loaded(imported_after("import sesame_desktop.app"), DEFERRED)
 
 
-def test_the_first_window_is_shown_before_the_workspace_and_keyring_load(tmp_path):
+def test_the_first_window_is_shown_before_the_services_workspace_and_keyring_load(tmp_path):
     """A start with no sessions: nothing deferred is imported before the window is exposed;
-    by the end of the start (settings loaded, after the first paint) keyring has been."""
+    by the end of the start (settings loaded, after the first paint) the services are."""
     exposed, end = modules_at_first_expose(str(tmp_path / "base"))
     assert "sesame_desktop.ui.main_window" in exposed
     assert not _loaded(exposed, DEFERRED)
-    assert "keyring" in end  # the same check sees a module once it is really loaded
+    # the same check sees them once they are really loaded
+    assert {"keyring", "asyncio", "sesame_desktop.services.sessions"} <= end

@@ -1,15 +1,16 @@
 """The main window: sessions on the left, the console in the centre, files and ports beside it.
 
 The window assembles parts and routes signals; it holds no business logic. Services come in
-through the constructor. What it shows of a session (console, files, ports, processes, agent
-tabs: :class:`~sesame_desktop.ui.workspace.Workspace`) is built after the window is first
-painted, or earlier when something needs it: the first window shows the session list, the
-toolbar, empty-state hints and the status bar, and imports nothing else.
+through the constructor, or, for the app's start-up, later: :meth:`MainWindow.frame` builds
+the window with no service (the session list, the toolbar, empty-state hints, the status bar
+saying "Loading…"), so that it can be shown before the services are even imported, and
+:meth:`MainWindow.attach` hands them over. What the window shows of a session (console, files,
+ports, processes, agent tabs: :class:`~sesame_desktop.ui.workspace.Workspace`) is built after
+the window is first painted, or earlier when something needs it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -32,20 +33,15 @@ from PySide6.QtWidgets import (
 )
 
 from sesame_desktop import APP_NAME
-from sesame_desktop.core.config import EffectiveConfig, OriginKind, Provider
-from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
-from sesame_desktop.services.agent_env import SessionEnvironment
-from sesame_desktop.services.session_lifecycle import QuitChoice
-from sesame_desktop.services.tasks import TaskGroupOwner
-from sesame_desktop.ui.messages import MessageCenter, plain_box, plain_label, set_informative
-from sesame_desktop.ui.session_list import SessionListModel
+from sesame_desktop.ui.messages import MessageCenter, plain_label
 from sesame_desktop.ui.url_opener import RefusedUrl, SafeUrlOpener
 from sesame_desktop.ui.window_parts import HintedView, WelcomeBanner, settings_shortcut, titled
+from sesame_desktop.ui.window_questions import WindowQuestions
 from sesame_desktop.ui.window_state import WindowState
-from sesame_desktop.ui.workspace import Workspace
 
 if TYPE_CHECKING:  # the services come from the app; the dialogs are imported when first opened
+    from sesame_desktop.core.config import EffectiveConfig
+    from sesame_desktop.core.sessions import SessionRequest, SessionSnapshot
     from sesame_desktop.services.choice_store import ChoiceStore
     from sesame_desktop.services.files import FileService
     from sesame_desktop.services.ports import PortService
@@ -58,10 +54,12 @@ if TYPE_CHECKING:  # the services come from the app; the dialogs are imported wh
     from sesame_desktop.ui.notifications import SessionNotifier
     from sesame_desktop.ui.ports_view import PortNotice, PortsView
     from sesame_desktop.ui.processes_view import ProcessesView
+    from sesame_desktop.ui.session_list import SessionListModel
     from sesame_desktop.ui.session_panel import SessionPanel
     from sesame_desktop.ui.settings_dialog import SettingsDialog
     from sesame_desktop.ui.toolbar import SessionActions, SessionListMenu
     from sesame_desktop.ui.transcript_view import TranscriptView
+    from sesame_desktop.ui.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +83,12 @@ class _ExposeWatcher(QObject):
         return False
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowQuestions, QMainWindow):
     """The main window.
 
     Attributes:
         painted: the window has been shown and painted (:attr:`first_painted` was emitted).
+        quit_asked: Quit was chosen or the window closed (possibly before the app listened).
         workspace: the session parts (built after the first paint, or when first needed).
 
     Signals:
@@ -115,44 +114,75 @@ class MainWindow(QMainWindow):
         """The services come from their owner (:class:`sesame_desktop.app.Application`), which
         also closes them: the window creates none and closes none."""
         super().__init__()
-        self._sessions = sessions
-        self._files = files
-        self._ports = ports
+        self._build_frame(settings.paths.config_dir, log_dir, messages)
+        self.attach(settings, sessions, files=files, ports=ports, choices=choices)
+
+    @classmethod
+    def frame(cls, config_dir: Path, log_dir: Path | None = None) -> MainWindow:
+        """The window with no service yet, to be shown at once; :meth:`attach` completes it."""
+        window = cls.__new__(cls)
+        QMainWindow.__init__(window)
+        window._build_frame(config_dir, log_dir, None)
+        return window
+
+    def _build_frame(self, config_dir: Path, log_dir: Path | None, messages: MessageCenter | None) -> None:
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
-        self._settings = settings
         self._log_dir = log_dir
+        self._attached = False
+        self.quit_asked = False  # Quit chosen (or the window closed) before anyone listened
+        self.quit_requested.connect(self._on_quit_requested)
         self.messages = messages or MessageCenter(self)
         self.messages.open_settings = self.open_settings
         self.url_opener = SafeUrlOpener(self)
         self.url_opener.refused.connect(self._on_url_opener_refused)
-        self._tasks = TaskGroupOwner("main-window", on_error=self.messages.show_exception)
         self._settings_dialog: SettingsDialog | None = None
-        self._choices = choices
-        sessions.set_environment_source(SessionEnvironment(settings.secrets))
         self._closing_allowed = False
         self.new_session_dialog: NewSessionDialog | None = None
-        self.quit_confirmation: QMessageBox | None = None
-        self.leftovers_box: QMessageBox | None = None
-        self.lifetime_box: QMessageBox | None = None
-        self.apply_box: QMessageBox | None = None
+        self._welcome: WelcomeBanner | None = None
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
         self._build_central()
         self._build_status_bar()
-        self.window_state = WindowState(self, self.splitter, settings.paths.config_dir)
+        self.window_state = WindowState(self, self.splitter, config_dir)
         self.window_state.restore()
-        self.workspace = Workspace(self, sessions, files=files, ports=ports, settings=settings)
-        sessions.before_session_added(self.workspace.ensure)
         self.painted = False
         self._expose_watcher: _ExposeWatcher | None = _ExposeWatcher(self)
         self._expose_watcher.painted.connect(self._on_expose_watcher_painted)
+
+    def attach(self, settings: SettingsService, sessions: SessionManager, *, files: FileService,
+               ports: PortService, choices: ChoiceStore) -> None:
+        """Hand the window its services (once): the session list, the actions and the workspace start working."""
+        from sesame_desktop.services.agent_env import SessionEnvironment
+        from sesame_desktop.services.tasks import TaskGroupOwner
+        from sesame_desktop.ui.session_list import SessionListModel
+        from sesame_desktop.ui.workspace import Workspace
+
+        assert not self._attached, "the window's services are handed over once"
+        self._attached = True
+        self._settings = settings
+        self._sessions = sessions
+        self._choices = choices
+        self._tasks = TaskGroupOwner("main-window", on_error=self.messages.show_exception)
+        sessions.set_environment_source(SessionEnvironment(settings.secrets))
+        self.session_model: SessionListModel = SessionListModel(sessions, self)
+        self.session_list.setModel(self.session_model)
+        self.session_list.selectionModel().currentChanged.connect(self._on_session_list_current_changed)
+        self.sessions_view.set_empty(not sessions.snapshots())
+        sessions.session_added.connect(self._on_sessions_session_added)
+        sessions.problem.connect(self.messages.show_message)
+        sessions.lifetime_running_out.connect(self._on_sessions_lifetime_running_out)
+        self.workspace: Workspace = Workspace(self, sessions, files=files, ports=ports, settings=settings)
+        sessions.before_session_added(self.workspace.ensure)
         settings.config_changed.connect(self._on_settings_config_changed)
         settings.key_status_changed.connect(self._on_settings_key_status_changed)
         settings.problems_found.connect(self._on_settings_problems_found)
         settings.notice.connect(self.messages.show_notice)
+        for action in (self.new_session_action, self.settings_action):
+            action.setEnabled(True)
+        self.statusBar().showMessage("Ready")
 
     # -- building ---------------------------------------------------------------------------
 
@@ -178,6 +208,8 @@ class MainWindow(QMainWindow):
         self.open_logs_action.triggered.connect(self._on_open_logs_action_triggered)
         for action in (self.new_session_action, self.settings_action, self.quit_action):
             self.addAction(action)
+        for action in (self.new_session_action, self.settings_action):
+            action.setEnabled(False)  # until the services are attached
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -204,28 +236,17 @@ class MainWindow(QMainWindow):
 
     def _build_central(self) -> None:
         """The frame: session list, console and side tabs, with hints where the workspace goes."""
-        self.welcome = WelcomeBanner()
-        self.welcome.hide()
-        self.welcome.open_settings.connect(self.open_settings)
-        self.welcome.dismissed.connect(self._on_welcome_dismissed)
-
-        self.session_model = SessionListModel(self._sessions, self)
         self.session_list = QListView()
         self.session_list.setObjectName("sessionList")
-        self.session_list.setModel(self.session_model)
         self.session_list.setFrameShape(QFrame.Shape.NoFrame)
         self.session_list.setSpacing(2)
         self.session_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.session_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.session_list.selectionModel().currentChanged.connect(self._on_session_list_current_changed)
         self.sessions_view = HintedView("No sessions yet.\n\nA session runs a task on a project in its "
                                         "own sandbox. New Session (Ctrl+N) starts one.", self.session_list)
         self.sessions_view.setObjectName("sessionsView")
         self.console_view = HintedView("The selected session's output appears here as it runs.")
         self.console_view.setObjectName("consoleView")
-        self._sessions.session_added.connect(self._on_sessions_session_added)
-        self._sessions.problem.connect(self.messages.show_message)
-        self._sessions.lifetime_running_out.connect(self._on_sessions_lifetime_running_out)
         self.files_view = HintedView(FILES_HINT)
         # the other tabs' pages until the workspace puts its views there
         self.ports_page, self.processes_page = QStackedWidget(), QStackedWidget()
@@ -250,10 +271,9 @@ class MainWindow(QMainWindow):
         self.splitter = splitter
 
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(8, 8, 8, 0)
-        layout.addWidget(self.welcome)
-        layout.addWidget(splitter, 1)
+        self._central_layout = QVBoxLayout(central)
+        self._central_layout.setContentsMargins(8, 8, 8, 0)
+        self._central_layout.addWidget(splitter, 1)  # the welcome banner goes above it when it shows
         self.setCentralWidget(central)
 
     def _build_status_bar(self) -> None:
@@ -266,7 +286,18 @@ class MainWindow(QMainWindow):
             label.setContentsMargins(8, 0, 8, 0)
         self.statusBar().addPermanentWidget(self.key_label)  # the workspace puts its port notice first
         self.statusBar().addPermanentWidget(self.provider_label)
-        self.statusBar().showMessage("Ready")
+        self.statusBar().showMessage("Loading…")
+
+    @property
+    def welcome(self) -> WelcomeBanner:
+        """The welcome banner (hidden until :meth:`show_welcome_if_new` shows it); made when first asked for."""
+        if self._welcome is None:
+            self._welcome = WelcomeBanner()
+            self._welcome.hide()
+            self._welcome.open_settings.connect(self.open_settings)
+            self._welcome.dismissed.connect(self._on_welcome_dismissed)
+            self._central_layout.insertWidget(0, self._welcome)
+        return self._welcome
 
     # -- the workspace's parts (built on first use) -------------------------------------------
 
@@ -385,63 +416,6 @@ class MainWindow(QMainWindow):
     def select_session(self, session_id: str) -> None:
         self.session_list.setCurrentIndex(self.session_model.index(self.session_model.row_of(session_id)))
 
-    def offer_to_end_leftovers(self, sandboxes: tuple, end, adopt=None) -> QMessageBox:  # noqa: ANN001
-        """Tell about sandboxes an earlier run left running; ``end(sandboxes)`` stops them,
-        ``adopt(sandboxes)`` (when given) makes sessions of them."""
-        names = ", ".join(s.name or s.sandbox_id for s in sandboxes[:5]) + ("…" if len(sandboxes) > 5 else "")
-        count = len(sandboxes)
-        box = plain_box(QMessageBox.Icon.Question, "Sandboxes still running",
-                        f"{count} E2B sandbox{'es' if count > 1 else ''} from an earlier run "
-                        f"{'are' if count > 1 else 'is'} still running.", QMessageBox.StandardButton.NoButton, self)
-        set_informative(box, f"They use your E2B account until their lifetime ends: {names}.")
-        end_button = box.addButton("End Them", QMessageBox.ButtonRole.DestructiveRole)
-        adopt_button = box.addButton("Adopt as Sessions", QMessageBox.ButtonRole.AcceptRole) if adopt else None
-        box.addButton("Keep Running", QMessageBox.ButtonRole.RejectRole)
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.buttonClicked.connect(lambda button: end(sandboxes) if button is end_button
-                                  else adopt(sandboxes) if adopt and button is adopt_button else None)
-        self.leftovers_box = box
-        box.show()
-        return box
-
-    async def confirm_quit(self) -> QuitChoice | None:
-        """Ask what to do with open sessions: End all, Pause all (E2B) or Cancel (None)."""
-        open_sessions = self._sessions.open_sessions()
-        if not open_sessions:
-            return QuitChoice.END_ALL
-        count = len(open_sessions)
-        box = plain_box(QMessageBox.Icon.Question, "Quit Sesame Desktop",
-                        f"{count} session{'s are' if count > 1 else ' is'} still open.",
-                        QMessageBox.StandardButton.Cancel, self)
-        end_button = box.addButton("End All and Quit", QMessageBox.ButtonRole.DestructiveRole)
-        pause_button = None
-        if any(s.provider is Provider.E2B for s in open_sessions):
-            pause_button = box.addButton("Pause All and Quit", QMessageBox.ButtonRole.AcceptRole)
-        names = ", ".join(s.name for s in open_sessions[:5]) + ("…" if count > 5 else "")
-        set_informative(box,
-                        f"{names}.\n\nEnd All saves each session's work on this computer, then stops its sandbox. "
-                        + ("Pause All keeps E2B sandboxes paused (no compute billed) to resume at the next start; "
-                           "local sessions stop. " if pause_button is not None else ""))
-        self.quit_confirmation = box
-        answered: asyncio.Future[QuitChoice | None] = asyncio.get_running_loop().create_future()
-
-        def on_finished(_result: int) -> None:
-            clicked = box.clickedButton()
-            if not answered.done():
-                answered.set_result(QuitChoice.END_ALL if clicked is end_button
-                                    else QuitChoice.PAUSE_ALL if pause_button is not None and clicked is pause_button
-                                    else None)
-
-        box.finished.connect(on_finished)
-        box.open()
-        try:
-            return await answered
-        finally:
-            self.quit_confirmation = None
-            box.finished.disconnect(on_finished)
-            box.deleteLater()
-
     @property
     def push_dialog(self) -> object:
         """The last Commit and Push dialog (see :class:`AgentTabs`)."""
@@ -459,6 +433,8 @@ class MainWindow(QMainWindow):
 
     async def wait_painted(self, timeout_s: float) -> bool:
         """Return once the window has been shown and painted (True), or after ``timeout_s`` (False)."""
+        import asyncio
+
         if self.painted:
             return True
         painted: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -490,6 +466,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_settings_config_changed(self, config: EffectiveConfig) -> None:
+        from sesame_desktop.core.config import OriginKind, Provider
+
         provider: Provider = config.provider.value
         text = f"Provider: {provider.label}"
         if config.provider.origin.kind is OriginKind.ENVIRONMENT:
@@ -510,6 +488,8 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_settings_key_status_changed(self, status: KeyStatus) -> None:
+        from sesame_desktop.core.config import OriginKind
+
         if status.problem is not None:
             self.key_label.setText(f"E2B key: {status.problem.title.lower()}")
             self.key_label.setToolTip(status.problem.text())
@@ -517,13 +497,16 @@ class MainWindow(QMainWindow):
             where = status.origin.detail if status.origin.kind is OriginKind.ENVIRONMENT else "keyring"
             self.key_label.setText(f"E2B key: set ({where})")
             self.key_label.setToolTip(f"The E2B API key is {status.origin.describe()}.")
-            self.welcome.hide()
+            if self._welcome is not None:
+                self._welcome.hide()
         else:
             self.key_label.setText("E2B key: not set")
             self.key_label.setToolTip("Open Settings to add an E2B API key.")
 
     @Slot(tuple)
     def _on_settings_problems_found(self, problems: tuple) -> None:
+        from sesame_desktop.core.errors import UserMessage
+
         self.messages.show_message(
             UserMessage(
                 title="Some settings were ignored",
@@ -552,68 +535,6 @@ class MainWindow(QMainWindow):
         self.select_session(snapshot.id)
 
     @Slot(object)
-    def _on_sessions_lifetime_running_out(self, snapshot: SessionSnapshot) -> None:
-        self.statusBar().showMessage(
-            f"The session \u201c{snapshot.name}\u201d ends in under 5 minutes: select it and press Extend "
-            "to keep its sandbox.", 60_000)
-        box = plain_box(QMessageBox.Icon.Information, "Lifetime running out",
-                        f"The session \u201c{snapshot.name}\u201d reaches the end of its lifetime in under "
-                        "5 minutes.", QMessageBox.StandardButton.NoButton, self)
-        set_informative(box, "Its work is being saved on this computer. When the lifetime ends the sandbox "
-                        "is paused; Extend gives it its full lifetime again, from now.")
-        extend = box.addButton("Extend", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Not Now", QMessageBox.ButtonRole.RejectRole)
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        session_id = snapshot.id
-        box.buttonClicked.connect(lambda button: button is extend and self._sessions.request_extend(session_id))
-        self.lifetime_box = box
-        box.show()
-
-    @Slot(str)
-    def apply_work_later(self, session_id: str) -> None:
-        """Start :meth:`apply_work` as the window's task."""
-        self._tasks.start(self.apply_work(session_id), key=f"apply-{session_id}")
-
-    async def apply_work(self, session_id: str) -> None:
-        """*Apply changes to my folder*, asking before overwriting files changed locally."""
-        try:
-            plan = await self._sessions.plan_apply(session_id)
-        except UserFacingError as exc:
-            self.messages.show_message(exc.message)
-            return
-        overwrite = False
-        if plan.conflicts:
-            names = sorted(plan.conflicts)
-            box = plain_box(QMessageBox.Icon.Warning, "Files changed in your folder",
-                            f"{len(names)} file{'s' if len(names) > 1 else ''} in {plan.folder} changed since the "
-                            "upload, and the session changed them too.", QMessageBox.StandardButton.Cancel, self)
-            set_informative(box, "\n".join(names[:15]) + ("\n…" if len(names) > 15 else ""))
-            overwrite_button = box.addButton("Overwrite Them", QMessageBox.ButtonRole.DestructiveRole)
-            keep_button = box.addButton("Keep Mine", QMessageBox.ButtonRole.AcceptRole)
-            self.apply_box = box
-            answered: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-            box.finished.connect(lambda _r: answered.done() or answered.set_result(box.clickedButton()))
-            box.open()
-            try:
-                clicked = await answered
-            finally:
-                self.apply_box = None
-                box.deleteLater()
-            if clicked not in (overwrite_button, keep_button):
-                return
-            overwrite = clicked is overwrite_button
-        try:
-            written, deleted = await self._sessions.apply(plan, overwrite_conflicts=overwrite)
-        except UserFacingError as exc:
-            self.messages.show_message(exc.message)
-            return
-        kept = 0 if overwrite else len(plan.conflicts)
-        self.statusBar().showMessage(
-            f"Applied to {plan.folder}: {written} file{'s' if written != 1 else ''} written, {deleted} deleted"
-            + (f", {kept} of yours kept" if kept else ""), 15_000)
-
-    @Slot(object)
     def _on_sessions_session_added(self, snapshot: SessionSnapshot) -> None:
         self.sessions_view.set_empty(False)
         self.console_view.set_empty(False)
@@ -632,6 +553,10 @@ class MainWindow(QMainWindow):
     def _on_expose_watcher_painted(self) -> None:
         self.painted = True
         self.first_painted.emit()
+
+    @Slot()
+    def _on_quit_requested(self) -> None:
+        self.quit_asked = True
 
     @Slot()
     def _on_welcome_dismissed(self) -> None:
