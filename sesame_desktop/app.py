@@ -101,6 +101,9 @@ class Application:
         window: the main window.
         settings: the settings service.
         messages: where errors are shown.
+        after_paint: when :func:`main` built the services after the window's first paint: how
+            long after it they were ready (imports included), and the longest stretch of it the
+            window handled no input (seconds).
     """
 
     def __init__(self, qapp: QApplication, paths: AppPaths, config_path: Path | None,
@@ -143,6 +146,7 @@ class Application:
         self.leftovers.ended.connect(
             lambda n: self.window.statusBar().showMessage(f"Stopped {n} sandbox{'es' if n != 1 else ''}", 8000))
         self.leftovers.problem.connect(self.messages.show_message)
+        self.after_paint: tuple[float, float] | None = None
         self._quit = asyncio.Event()
         self.window.quit_requested.connect(self._quit.set)
         if self.window.quit_asked:  # Quit chosen while the services were still being built
@@ -287,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wait_for_first_paint(window, WINDOW_WAIT_S if args.smoke else FIRST_PAINT_WAIT_S)
     if args.smoke:  # its line marks the moment the window is painted (bench/startup.py times it)
         window_failed = window_step(window, shown)
+    painted = time.perf_counter()
 
     import asyncio
 
@@ -294,17 +299,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
-    app = Application(qapp, paths, args.config, window=window)
-    sys.excepthook = app.messages.excepthook
-    loop.set_exception_handler(app.messages.loop_exception_handler)
-    if hasattr(signal, "SIGTERM") and os.name == "posix":
-        loop.add_signal_handler(signal.SIGTERM, app.request_quit)
-        loop.add_signal_handler(signal.SIGINT, app.request_quit)
+    loop.set_exception_handler(window.messages.loop_exception_handler)
+    imported = time.perf_counter()
+
+    async def start() -> int:
+        await asyncio.sleep(0)  # the window handles what came in meanwhile, then the services are built
+        built = time.perf_counter()
+        app = Application(qapp, paths, args.config, window=window)
+        done = time.perf_counter()
+        app.after_paint = (done - painted, max(imported - painted, done - built))
+        log.info("services built %.0f ms after the first paint (longest block %.0f ms)",
+                 app.after_paint[0] * 1000, app.after_paint[1] * 1000)
+        sys.excepthook = app.messages.excepthook
+        if hasattr(signal, "SIGTERM") and os.name == "posix":
+            loop.add_signal_handler(signal.SIGTERM, app.request_quit)
+            loop.add_signal_handler(signal.SIGINT, app.request_quit)
+        if args.smoke:
+            return await run_smoke(app, window_failed)
+        return await app.run(quit_after_start=args.quit_after_start, script=args.script)
+
     try:
         with loop:
-            code = loop.run_until_complete(
-                run_smoke(app, window_failed) if args.smoke
-                else app.run(quit_after_start=args.quit_after_start, script=args.script))
+            code = loop.run_until_complete(start())
     finally:
         sys.excepthook = sys.__excepthook__
         teardown_logging()

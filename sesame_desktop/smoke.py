@@ -156,7 +156,10 @@ async def load_settings(app: Application) -> str:
         finally:
             workspace.built.disconnect(on_built)
     steps = workspace.step_times
-    return (f"provider {config.provider.value.label}; workspace built in {sum(steps) * 1000:.0f} ms, "
+    services = "" if app.after_paint is None else (
+        f"services ready {app.after_paint[0] * 1000:.0f} ms after the first paint, "
+        f"longest block {app.after_paint[1] * 1000:.0f} ms; ")
+    return (f"provider {config.provider.value.label}; {services}workspace built in {sum(steps) * 1000:.0f} ms, "
             f"longest step {max(steps) * 1000:.0f} ms")
 
 

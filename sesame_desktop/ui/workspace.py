@@ -13,6 +13,8 @@ because the parts built here follow sessions from their start.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -37,6 +39,11 @@ if TYPE_CHECKING:
     from sesame_desktop.ui.toolbar import SessionActions, SessionListMenu
 
 log = logging.getLogger(__name__)
+
+
+def _imports(*modules: str) -> list[Callable[[], object]]:
+    """One building step per module: importing it (and what it imports)."""
+    return [functools.partial(importlib.import_module, name) for name in modules]
 
 
 class Workspace(QObject):
@@ -70,8 +77,17 @@ class Workspace(QObject):
         self.session_actions: SessionActions | None = None
         self.session_menu: SessionListMenu | None = None
         self.step_times: list[float] = []
-        self._steps: list[Callable[[], None]] = [self._build_session_panel, self._build_file_panel,
-                                                 self._build_side_views, self._build_agent_tabs]
+        # Each step is short (the window handles input between them): the larger modules are
+        # imported in steps of their own before the parts that use them are built.
+        self._steps: list[Callable[[], object]] = [
+            *_imports("sesame_desktop.core.terminal", "sesame_desktop.ui.console", "sesame_desktop.ui.terminal_tab"),
+            self._build_session_panel,
+            *_imports("sesame_desktop.ui.file_tree_model"),
+            self._build_file_panel,
+            self._build_side_views,
+            *_imports("sesame_desktop.ui.changes_view", "sesame_desktop.services.transcripts"),
+            self._build_agent_tabs,
+        ]
         self._started = False
         self._closed = False
 
@@ -124,7 +140,7 @@ class Workspace(QObject):
         started = time.perf_counter()
         step()
         self.step_times.append(time.perf_counter() - started)
-        log.debug("workspace: %s took %.1f ms", step.__name__, self.step_times[-1] * 1000)
+        log.debug("workspace: %s took %.1f ms", getattr(step, "__name__", step), self.step_times[-1] * 1000)
         if not self._steps:
             log.info("workspace built in %.0f ms (longest step %.0f ms)",
                      sum(self.step_times) * 1000, max(self.step_times) * 1000)
