@@ -6,9 +6,9 @@ installers) and from source by the tests. The app starts as usual, then runs thr
 1. ``window`` — the real main window is shown (and exposed by the windowing system), with
    its title and its (SVG) icon rendering; then
    ``settings``: the configuration loads and the session workspace (console, files, ports,
-   agent tabs), which the window builds after its first paint, is built, as in a normal
-   start-up; the line says how long the workspace took and its longest step (the longest
-   the window did not answer input meanwhile);
+   agent tabs), which the app builds after the window's first paint, is built, as in a
+   normal start-up; the line says when the services were ready after the first paint and
+   the workspace's build time, each with the longest the window did not answer input;
 2. ``keyring`` — a throw-away secret is written to the OS keyring under
    :data:`SMOKE_SERVICE` (never the real API-key entry), read back and deleted, through the
    same secure-backend choice as the app's secret store (on an executor);

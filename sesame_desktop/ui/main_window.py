@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent, QWindow
+from PySide6.QtCore import QModelIndex, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QListView,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from sesame_desktop import APP_NAME
 from sesame_desktop.ui.messages import MessageCenter, plain_label
 from sesame_desktop.ui.url_opener import RefusedUrl, SafeUrlOpener
-from sesame_desktop.ui.window_parts import HintedView, WelcomeBanner, settings_shortcut, titled
+from sesame_desktop.ui.window_parts import ExposeWatcher, HintedView, WelcomeBanner, settings_shortcut, titled
 from sesame_desktop.ui.window_questions import WindowQuestions
 from sesame_desktop.ui.window_state import WindowState
 
@@ -64,23 +64,6 @@ if TYPE_CHECKING:  # the services come from the app; the dialogs are imported wh
 log = logging.getLogger(__name__)
 
 FILES_HINT = "The project's files appear here, and stay current while the task works."
-
-
-class _ExposeWatcher(QObject):
-    """Emits ``painted`` on the next turn of the event loop after the window it watches is first
-    exposed (Qt paints an exposed window before it returns to the loop).
-
-    Signals:
-        painted(): the window has been shown and painted once.
-    """
-
-    painted = Signal()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Expose and isinstance(watched, QWindow) and watched.isExposed():
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self, self.painted.emit)
-        return False
 
 
 class MainWindow(WindowQuestions, QMainWindow):
@@ -149,7 +132,7 @@ class MainWindow(WindowQuestions, QMainWindow):
         self.window_state = WindowState(self, self.splitter, config_dir)
         self.window_state.restore()
         self.painted = False
-        self._expose_watcher: _ExposeWatcher | None = _ExposeWatcher(self)
+        self._expose_watcher: ExposeWatcher | None = ExposeWatcher(self)
         self._expose_watcher.painted.connect(self._on_expose_watcher_painted)
 
     def attach(self, settings: SettingsService, sessions: SessionManager, *, files: FileService,

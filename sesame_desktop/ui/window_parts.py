@@ -1,4 +1,5 @@
-"""Small parts of the main window's frame: empty-state hints, titled panes, the welcome banner.
+"""Small parts of the main window's frame: empty-state hints, titled panes, the welcome banner,
+the watcher of its first paint.
 
 Nothing here knows about sessions: these are what the first window shows before any
 session (or the session workspace, :mod:`sesame_desktop.ui.workspace`) exists.
@@ -6,8 +7,8 @@ session (or the session workspace, :mod:`sesame_desktop.ui.workspace`) exists.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeySequence, QWindow
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
 
 from sesame_desktop import APP_NAME
@@ -122,3 +123,20 @@ class WelcomeBanner(QFrame):
     def _on_dismiss_button_clicked(self) -> None:
         self.hide()
         self.dismissed.emit()
+
+
+class ExposeWatcher(QObject):
+    """Emits ``painted`` on the next turn of the event loop after the window it watches is first
+    exposed (Qt paints an exposed window before it returns to the loop).
+
+    Signals:
+        painted(): the window has been shown and painted once.
+    """
+
+    painted = Signal()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Expose and isinstance(watched, QWindow) and watched.isExposed():
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, self.painted.emit)
+        return False
