@@ -64,6 +64,9 @@ if TYPE_CHECKING:  # the services come from the app; the dialogs are imported wh
 log = logging.getLogger(__name__)
 
 FILES_HINT = "The project's files appear here, and stay current while the task works."
+# The side tabs' width before the workspace's views are in them: what those views need (the
+# Changes tab's buttons), so that the panes do not move when they arrive (tests/ui/test_workspace.py).
+SIDE_MIN_WIDTH = 370
 
 
 class MainWindow(WindowQuestions, QMainWindow):
@@ -236,6 +239,7 @@ class MainWindow(WindowQuestions, QMainWindow):
         self.transcript_page, self.changes_page = QStackedWidget(), QStackedWidget()
         side = self.side_tabs = QTabWidget()
         side.setObjectName("sideTabs")
+        side.setMinimumWidth(SIDE_MIN_WIDTH)
         for page, title in ((self.files_view, "Files"), (self.ports_page, "Ports"),
                             (self.processes_page, "Processes"), (self.transcript_page, "Transcript"),
                             (self.changes_page, "Changes")):

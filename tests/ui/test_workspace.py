@@ -21,6 +21,7 @@ def test_the_window_shows_before_its_workspace_which_is_built_in_steps(make_wind
     assert window.console_view.view is None and window.files_view.view is None
     assert tab_titles(window) == TABS  # the tabs are there, with placeholders
     window.side_tabs.setCurrentIndex(3)  # the user looks at Transcript meanwhile
+    sizes = window.splitter.sizes()
 
     workspace.start()
     handled_between: list[bool] = []
@@ -37,6 +38,9 @@ def test_the_window_shows_before_its_workspace_which_is_built_in_steps(make_wind
     assert window.side_tabs.widget(3) is window.transcript_pane
     assert window.side_tabs.currentIndex() == 3  # the tab the user chose stays chosen
     assert set(window.session_actions.all()) <= set(window.toolbar.actions())
+    # what the views need fits the room the window gave the side tabs: no pane moves as they arrive
+    assert window.side_tabs.minimumSizeHint().width() <= sizes[2]
+    assert window.splitter.sizes() == sizes
 
 
 def test_a_session_started_before_the_workspace_is_built_finds_it_built(make_window, qtbot, tmp_path):
