@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -42,7 +41,6 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.logs import scrub
-from sesame_desktop.core.shells import ShellKind
 
 if TYPE_CHECKING:  # asyncio is imported where it is used: the window step runs before it is loaded
     from concurrent.futures import Executor
@@ -56,12 +54,14 @@ SMOKE_OUTPUT = b"sesame-smoke"
 # The second line shows the library path the command sees: in a frozen app it must not be
 # the bundle's (see packaging/pyi_rth_child_env.py). One command per kind of shell: the
 # local step runs in the system's own (bash, or PowerShell/cmd on Windows).
+# Keyed by ``ShellKind`` value (core/shells.py is imported with the session step: this module is
+# imported before the window shows, and keeps that light; so are secrets and asyncio).
 SMOKE_COMMANDS = {
-    ShellKind.POSIX: 'echo sesame-smoke; echo "library path: ${LD_LIBRARY_PATH-}${DYLD_LIBRARY_PATH-}"',
-    ShellKind.POWERSHELL: 'Write-Output sesame-smoke; Write-Output "PowerShell $($PSVersionTable.PSVersion)"',
-    ShellKind.CMD: "echo sesame-smoke",
+    "posix": 'echo sesame-smoke; echo "library path: ${LD_LIBRARY_PATH-}${DYLD_LIBRARY_PATH-}"',
+    "powershell": 'Write-Output sesame-smoke; Write-Output "PowerShell $($PSVersionTable.PSVersion)"',
+    "cmd": "echo sesame-smoke",
 }
-SMOKE_COMMAND = SMOKE_COMMANDS[ShellKind.POSIX]
+SMOKE_COMMAND = SMOKE_COMMANDS["posix"]
 WINDOW_TIMEOUT_S = 30.0
 KEYRING_TIMEOUT_S = 60.0
 SESSION_TIMEOUT_S = 60.0
@@ -178,6 +178,8 @@ async def keyring_round_trip(
 
     import keyring.errors
 
+    import secrets
+
     from sesame_desktop.services.secret_store import (
         secure_backend,
         translate_keyring_error,
@@ -217,7 +219,7 @@ async def run_local_command(workspace_root: Path, *, timeout_s: float = SESSION_
     provider = LocalProvider(workspace_root)
     sandbox = await _timed(provider.create(SandboxSpec(session_id="smoke", name="smoke")), timeout_s,
                            "creating a local sandbox")
-    command = SMOKE_COMMANDS[sandbox.shell.kind]
+    command = SMOKE_COMMANDS[sandbox.shell.kind.value]
     try:
         result = await _timed(
             sandbox.run(command, on_stdout=stdout.extend, on_stderr=stderr.extend),
