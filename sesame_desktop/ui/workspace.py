@@ -5,8 +5,8 @@ Processes tabs, the agent tabs (Transcript, Changes, notifications) and the sess
 of the toolbar. None of it is needed to show the first window with no session, and it is
 the larger part of the app's code: the window is shown first, with empty-state hints where
 these go, and the workspace is built afterwards, one part per turn of the event loop (so
-input is handled between parts), starting right after the window is first painted
-(:meth:`Workspace.start`). Whatever needs it earlier builds the rest at once
+input is handled between parts), started by the app once the window has been painted and
+has its services (:meth:`Workspace.start`). Whatever needs it earlier builds the rest at once
 (:meth:`Workspace.ensure`): the session manager asks before its first session is added,
 because the parts built here follow sessions from their start.
 """
