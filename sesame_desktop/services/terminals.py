@@ -157,8 +157,8 @@ class TerminalService(QObject):
     def terminals(self, session_id: str) -> list[Terminal]:
         return [t for t in self._terminals.values() if t.session_id == session_id]
 
-    async def close(self) -> None:
-        """End every terminal (on quit)."""
+    async def aclose(self) -> None:
+        """End every terminal and wait for their shells' tasks (on quit, by the service's owner)."""
         for terminal in list(self._terminals.values()):
             terminal.close()
         await self._tasks.close()
