@@ -15,10 +15,14 @@ session's.
   once instead (netlink, with the inodes of the processes' open sockets), which costs a
   fraction of a millisecond where psutil parses every connection of the computer per process. A scan command run *inside* an isolated local sandbox would
   not do: each command gets its own PID namespace there.
-- Other sandboxes (E2B, always Linux): one short shell command inside the sandbox prints the
-  LISTEN lines of the socket tables and the socket links of every process it can see (its
-  ``/proc`` shows only the sandbox's processes, and only those of its own user can be read),
-  and the text is parsed here. It needs ``grep`` and GNU ``find``, as in E2B's templates.
+- Other sandboxes (E2B, always Linux): one short shell command inside the sandbox
+  (:data:`SCAN_COMMAND`) prints the LISTEN lines of the socket tables, the socket links of
+  every process it can see, each with the process's pid (its ``/proc`` shows only the
+  sandbox's processes, and only those of its own user can be read), and every process's
+  ``stat`` line (parent, process group, session), at most :data:`MAX_SCAN_BYTES` of it; the
+  text is parsed here (:mod:`sesame_desktop.core.port_scan`, which trusts none of it). The
+  same scan says which command's process tree holds each port (:func:`port_owners`). It
+  needs ``grep``, ``head`` and GNU ``find``, as in E2B's templates.
 
 envd's own port (49983) is never reported, nor the ports of a local E2B-compatible server
 (:func:`service_ports`). Processes the sandbox's user cannot read (started with ``sudo`` in an
@@ -32,20 +36,22 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import psutil
 
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.port_scan import PortScan, parse_port_scan, ports_by_command
 from sesame_desktop.core.ports import (
+    EXCLUDED_PORTS,
     NETLINK_SOCK_DIAG,
     ListeningSocket,
     inet_diag_request,
     owned_listening_ports,
     parse_inet_diag,
-    parse_proc_net_tcp,
     socket_inode,
 )
 from sesame_desktop.sandbox.base import Sandbox
@@ -53,13 +59,20 @@ from sesame_desktop.sandbox.local import LocalSandbox
 from sesame_desktop.sandbox.local_process import ProcessTree, parent_map
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCAN_TIMEOUT_S = 10.0
+MAX_SCAN_BYTES = 256 * 1024
+"""The most a scan prints (and the app reads): a few thousand processes' worth."""
 SCAN_COMMAND = (
-    "grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null; "
-    "find /proc/[0-9]*/fd -lname 'socket:*' -printf '%l\\n' 2>/dev/null; true"
+    "{ grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6; "
+    "find /proc/[0-9]*/fd -lname 'socket:*' -printf '%h %l\\n'; "
+    f"LC_ALL=C grep -aH '' /proc/[0-9]*/stat; }} 2>/dev/null | head -c {MAX_SCAN_BYTES}; true"
 )
-"""Run inside a sandbox: LISTEN lines of the socket tables, then ``socket:[inode]`` lines."""
+"""Run inside a sandbox: LISTEN lines of the socket tables, then ``/proc/<pid>/fd socket:[inode]``
+lines, then ``/proc/<pid>/stat:<stat>`` lines (the most telling first, in case it is cut)."""
+PARSE_IN_EXECUTOR_BYTES = 64 * 1024
+"""A scan longer than this is parsed off the event loop."""
 
 
 class PortScanFailed(UserFacingError):
@@ -77,17 +90,23 @@ async def listening_ports(sandbox: Sandbox) -> set[int]:
         if not trees:
             return set()
         return await asyncio.get_running_loop().run_in_executor(None, tree_listening_ports, trees)
-    return await _scan_inside(sandbox)
+    excluded = EXCLUDED_PORTS | service_ports(sandbox)
+    return await _parse_scan(await _scan_inside(sandbox), lambda scan: scan.owned_ports(excluded))
 
 
-async def port_owners(sandbox: Sandbox) -> dict[int, frozenset[int]]:
+async def port_owners(sandbox: Sandbox, commands: Iterable[int] = ()) -> dict[int, frozenset[int]]:
     """The listening ports of each command, by the pid of the command that leads its tree.
 
-    Known for local sessions (their process trees are on this computer); empty where it is
-    not known (E2B: the ports are found by a scan inside the sandbox, not per command).
+    Args:
+        commands: the pids of the session's commands (E2B: the pids envd gave them). Local
+            sessions know their own command trees and need none.
+
+    Raises:
+        UserFacingError: the sandbox could not be asked (E2B).
     """
     if not isinstance(sandbox, LocalSandbox):
-        return {}
+        pids, excluded = list(commands), EXCLUDED_PORTS | service_ports(sandbox)
+        return await _parse_scan(await _scan_inside(sandbox), lambda scan: ports_by_command(scan, pids, excluded))
     trees = sandbox.command_trees()
     if not trees:
         return {}
@@ -98,16 +117,35 @@ async def port_owners(sandbox: Sandbox) -> dict[int, frozenset[int]]:
     return await asyncio.get_running_loop().run_in_executor(None, owners)
 
 
-async def _scan_inside(sandbox: Sandbox) -> set[int]:
+async def _scan_inside(sandbox: Sandbox) -> str:
+    """The text :data:`SCAN_COMMAND` prints in ``sandbox`` (whole lines, at most :data:`MAX_SCAN_BYTES`)."""
     out = bytearray()
     err = bytearray()
-    result = await sandbox.run(SCAN_COMMAND, on_stdout=out.extend, on_stderr=err.extend, cwd="/",
+
+    def on_stdout(chunk: bytes) -> None:  # never more than the scan may print
+        if len(out) < MAX_SCAN_BYTES:
+            out.extend(chunk[:MAX_SCAN_BYTES - len(out)])
+
+    def on_stderr(chunk: bytes) -> None:
+        if len(err) < 4096:
+            err.extend(chunk[:4096 - len(err)])
+
+    result = await sandbox.run(SCAN_COMMAND, on_stdout=on_stdout, on_stderr=on_stderr, cwd="/",
                                timeout_s=SCAN_TIMEOUT_S)
     if not result.ok:
         raise PortScanFailed(UserMessage(
             "Ports not checked", "The sandbox could not list its listening ports.",
             details=(bytes(err) or bytes(out)).decode(errors="replace")[:500]))
-    return parse_scan_output(out.decode(errors="replace")) - service_ports(sandbox)
+    if len(out) >= MAX_SCAN_BYTES:  # cut short: its last line may be a part of one
+        del out[out.rfind(b"\n") + 1:]
+    return out.decode(errors="replace")
+
+
+async def _parse_scan(text: str, answer: Callable[[PortScan], T]) -> T:
+    """``answer`` about the scan in ``text``; off the event loop when the text is long."""
+    if len(text) <= PARSE_IN_EXECUTOR_BYTES:
+        return answer(parse_port_scan(text))
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: answer(parse_port_scan(text)))
 
 
 def service_ports(sandbox: Sandbox) -> frozenset[int]:
@@ -139,15 +177,7 @@ def service_ports(sandbox: Sandbox) -> frozenset[int]:
 
 def parse_scan_output(text: str) -> set[int]:
     """The owned listening ports in the output of :data:`SCAN_COMMAND`."""
-    tables: list[str] = []
-    inodes: set[int] = set()
-    for line in text.splitlines():
-        inode = socket_inode(line.strip())
-        if inode is not None:
-            inodes.add(inode)
-        else:
-            tables.append(line)
-    return owned_listening_ports(parse_proc_net_tcp("\n".join(tables)), inodes)
+    return parse_port_scan(text).owned_ports()
 
 
 # -- this computer: psutil ------------------------------------------------------------------

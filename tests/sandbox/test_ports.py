@@ -17,9 +17,11 @@ from sesame_desktop.sandbox.e2b_provider import E2BProvider
 from sesame_desktop.sandbox.local import LocalProvider, bubblewrap_works
 from sesame_desktop.sandbox.local_process import ProcessTree
 from sesame_desktop.sandbox.ports import (
+    MAX_SCAN_BYTES,
     SCAN_COMMAND,
     listening_ports,
     parse_scan_output,
+    port_owners,
     process_listening_ports,
     service_ports,
     tree_listening_ports,
@@ -197,3 +199,54 @@ def test_e2b_sandbox_ports_through_the_sdk(e2b_env, run_async, qtbot, outside_li
             run_async(handle.kill())
             run_async(handle.wait())  # the SDK's stream task ends with the command
         run_async(box.kill())
+
+
+# A server that renames itself to look like the end of a ``stat`` line and the start of another
+# (a process's name may hold ")" and line breaks; the kernel keeps 15 bytes of it).
+HOSTILE_SERVER = """\
+import http.server, sys
+with open("/proc/self/comm", "w") as f:
+    f.write("z) S 1 1 1\\n9 (q")
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()
+"""
+
+
+def test_e2b_ports_are_found_under_the_command_that_opened_them(e2b_env, run_async, qtbot):
+    box = run_async(E2BProvider(Secret(e2b_env.api_key)).create(SandboxSpec("s1", "t")))
+    handles = []
+    try:
+        run_async(box.get_project(None, lambda _m: None))
+        run_async(box.write_file(f"{box.project_dir}/hostile.py", HOSTILE_SERVER.encode()))
+        first, second, other = free_port(), free_port(), free_port()
+
+        def start(command: str):
+            handles.append(run_async(box.start(command, on_stdout=noop, on_stderr=noop)))
+            return handles[-1]
+
+        plain = start(f"python3 -m http.server {first} --bind 127.0.0.1")
+        # a grandchild of the command's shell, under a hostile name
+        nested = start(f"python3 hostile.py {second} & wait")
+        idle = start("sleep 300")
+        stranger = start(f"python3 -m http.server {other} --bind 127.0.0.1")  # not one of "the commands"
+        assert len({plain.pid, nested.pid, idle.pid, stranger.pid}) == 4
+        wait_for_ports(run_async, qtbot, box, {first, second, other})
+
+        def renamed() -> bool:  # the server's new name took (the kernel keeps 15 bytes)
+            names = bytearray()
+            run_async(box.run("cat /proc/[0-9]*/comm", on_stdout=names.extend, on_stderr=noop))
+            return b"z) S 1 1 1\n9 (q\n" in names
+
+        qtbot.waitUntil(renamed)
+        owners = run_async(port_owners(box, [plain.pid, nested.pid, idle.pid]))
+        assert owners == {plain.pid: {first}, nested.pid: {second}, idle.pid: set()}
+        assert run_async(port_owners(box, [stranger.pid])) == {stranger.pid: {other}}
+        assert run_async(port_owners(box, [])) == {}
+    finally:
+        for handle in handles:
+            run_async(handle.kill())
+            run_async(handle.wait())
+        run_async(box.kill())
+
+
+def test_the_scan_command_bounds_its_output():
+    assert f"head -c {MAX_SCAN_BYTES}" in SCAN_COMMAND and SCAN_COMMAND.endswith("; true")
