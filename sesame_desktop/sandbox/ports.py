@@ -13,20 +13,20 @@ session's.
   session's processes, and on macOS a user may ask about their own processes while the
   system-wide table needs root. On Linux the kernel's table of listening sockets is asked
   once instead (netlink, with the inodes of the processes' open sockets), which costs a
-  fraction of a millisecond where psutil parses every connection of the computer per process. A scan command run *inside* an isolated local sandbox would
-  not do: each command gets its own PID namespace there.
+  fraction of a millisecond where psutil parses every connection of the computer per process.
+  A scan command run *inside* an isolated local sandbox would not do: each command gets its
+  own PID namespace there.
 - Other sandboxes (E2B, always Linux): one short shell command inside the sandbox
-  (:data:`SCAN_COMMAND`) prints the LISTEN lines of the socket tables, the socket links of
-  every process it can see, each with the process's pid (its ``/proc`` shows only the
-  sandbox's processes, and only those of its own user can be read), and every process's
-  ``stat`` line (parent, process group, session), at most :data:`MAX_SCAN_BYTES` of it; the
-  text is parsed here (:mod:`sesame_desktop.core.port_scan`, which trusts none of it). The
-  same scan says which command's process tree holds each port (:func:`port_owners`). It
-  needs ``grep``, ``head`` and GNU ``find``, as in E2B's templates.
+  (:data:`SCAN_COMMAND`, run as root, as envd allows, so that servers started with ``sudo``
+  are seen too) prints the LISTEN lines of the socket tables, the socket links of every
+  process (its ``/proc`` shows only the sandbox's processes), each with the process's pid,
+  and every process's ``stat`` line (parent, process group, session), at most
+  :data:`MAX_SCAN_BYTES` of it; the text is parsed here (:mod:`sesame_desktop.core.port_scan`,
+  which trusts none of it). The same scan says which command's process tree holds each port
+  (:func:`port_owners`). It needs ``grep``, ``head`` and GNU ``find``, as in E2B's templates.
 
 envd's own port (49983) is never reported, nor the ports of a local E2B-compatible server
-(:func:`service_ports`). Processes the sandbox's user cannot read (started with ``sudo`` in an
-E2B sandbox) are not seen. ``bench/ports.py`` measures both paths.
+(:func:`service_ports`). ``bench/ports.py`` measures both paths.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from sesame_desktop.core.ports import (
     parse_inet_diag,
     socket_inode,
 )
-from sesame_desktop.sandbox.base import Sandbox
+from sesame_desktop.sandbox.base import CommandResult, Sandbox
 from sesame_desktop.sandbox.local import LocalSandbox
 from sesame_desktop.sandbox.local_process import ProcessTree, parent_map
 
@@ -122,16 +122,17 @@ async def _scan_inside(sandbox: Sandbox) -> str:
     out = bytearray()
     err = bytearray()
 
-    def on_stdout(chunk: bytes) -> None:  # never more than the scan may print
+    def on_stdout(chunk: bytes | str) -> None:  # never more than the scan may print
         if len(out) < MAX_SCAN_BYTES:
-            out.extend(chunk[:MAX_SCAN_BYTES - len(out)])
+            data = chunk.encode() if isinstance(chunk, str) else chunk
+            out.extend(data[:MAX_SCAN_BYTES - len(out)])
 
-    def on_stderr(chunk: bytes) -> None:
+    def on_stderr(chunk: bytes | str) -> None:
         if len(err) < 4096:
-            err.extend(chunk[:4096 - len(err)])
+            data = chunk.encode() if isinstance(chunk, str) else chunk
+            err.extend(data[:4096 - len(err)])
 
-    result = await sandbox.run(SCAN_COMMAND, on_stdout=on_stdout, on_stderr=on_stderr, cwd="/",
-                               timeout_s=SCAN_TIMEOUT_S)
+    result = await _run_scan(sandbox, on_stdout, on_stderr)
     if not result.ok:
         raise PortScanFailed(UserMessage(
             "Ports not checked", "The sandbox could not list its listening ports.",
@@ -139,6 +140,22 @@ async def _scan_inside(sandbox: Sandbox) -> str:
     if len(out) >= MAX_SCAN_BYTES:  # cut short: its last line may be a part of one
         del out[out.rfind(b"\n") + 1:]
     return out.decode(errors="replace")
+
+
+async def _run_scan(sandbox: Sandbox, on_stdout: Callable[[bytes | str], None],
+                    on_stderr: Callable[[bytes | str], None]) -> CommandResult:
+    """Run :data:`SCAN_COMMAND`; in an E2B sandbox as root (as envd lets every client), so that
+    the sockets of servers started with ``sudo`` are seen too, not only the user's."""
+    if sandbox.kind is ProviderKind.E2B:  # checked by kind: importing the e2b SDK here would slow the start-up
+        from sesame_desktop.sandbox.e2b_provider import E2BCommand, E2BSandbox
+
+        if isinstance(sandbox, E2BSandbox):
+            handle = await sandbox.call(sandbox.sdk.commands.run(
+                SCAN_COMMAND, background=True, user="root", cwd="/", timeout=SCAN_TIMEOUT_S,
+                on_stdout=on_stdout, on_stderr=on_stderr, retain_output=False))
+            return await E2BCommand(handle, sandbox).wait()
+    return await sandbox.run(SCAN_COMMAND, on_stdout=on_stdout, on_stderr=on_stderr, cwd="/",
+                             timeout_s=SCAN_TIMEOUT_S)
 
 
 async def _parse_scan(text: str, answer: Callable[[PortScan], T]) -> T:

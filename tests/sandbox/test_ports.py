@@ -217,7 +217,7 @@ def test_e2b_ports_are_found_under_the_command_that_opened_them(e2b_env, run_asy
     try:
         run_async(box.get_project(None, lambda _m: None))
         run_async(box.write_file(f"{box.project_dir}/hostile.py", HOSTILE_SERVER.encode()))
-        first, second, other = free_port(), free_port(), free_port()
+        first, second, other, root = free_port(), free_port(), free_port(), free_port()
 
         def start(command: str):
             handles.append(run_async(box.start(command, on_stdout=noop, on_stderr=noop)))
@@ -228,8 +228,11 @@ def test_e2b_ports_are_found_under_the_command_that_opened_them(e2b_env, run_asy
         nested = start(f"python3 hostile.py {second} & wait")
         idle = start("sleep 300")
         stranger = start(f"python3 -m http.server {other} --bind 127.0.0.1")  # not one of "the commands"
-        assert len({plain.pid, nested.pid, idle.pid, stranger.pid}) == 4
-        wait_for_ports(run_async, qtbot, box, {first, second, other})
+        # root's server: the scan sees it (it runs as root); under its command on E2B, where sudo is
+        # the command's child, but not here, where the server's sudo asks the server to start it
+        sudoed = start(f"sudo python3 -m http.server {root} --bind 127.0.0.1")
+        assert len({plain.pid, nested.pid, idle.pid, stranger.pid, sudoed.pid}) == 5
+        wait_for_ports(run_async, qtbot, box, {first, second, other, root})
 
         def renamed() -> bool:  # the server's new name took (the kernel keeps 15 bytes)
             names = bytearray()
@@ -237,7 +240,8 @@ def test_e2b_ports_are_found_under_the_command_that_opened_them(e2b_env, run_asy
             return b"z) S 1 1 1\n9 (q\n" in names
 
         qtbot.waitUntil(renamed)
-        owners = run_async(port_owners(box, [plain.pid, nested.pid, idle.pid]))
+        owners = run_async(port_owners(box, [plain.pid, nested.pid, idle.pid, sudoed.pid]))
+        assert owners.pop(sudoed.pid) <= {root}
         assert owners == {plain.pid: {first}, nested.pid: {second}, idle.pid: set()}
         assert run_async(port_owners(box, [stranger.pid])) == {stranger.pid: {other}}
         assert run_async(port_owners(box, [])) == {}

@@ -94,8 +94,8 @@ def test_a_servers_port_is_listed_under_the_command_that_opened_it(make_window, 
 
 def test_e2b_servers_ports_are_listed_under_their_own_commands(real_keyring, e2b_env, make_window, qtbot):
     """Two background servers in an E2B sandbox (the real SDK against the local E2B-compatible
-    server) each land under their own command; a server started in the Terminal tab, which is
-    no command of the session, under "Other ports"."""
+    server) each land under their own command; a server started with sudo in the Terminal tab,
+    which is no command of the session, under "Other ports"."""
     from tests.ui.test_e2b_sessions_ui import set_key_in_settings, start_e2b_session
     from tests.ui.test_ports_ui import free_port
     from tests.ui.test_terminal_ui import at_prompt, wait
@@ -119,7 +119,7 @@ def test_e2b_servers_ports_are_listed_under_their_own_commands(real_keyring, e2b
     panel.terminals.new_button.click()
     terminal_view = panel.terminals.current_view()
     wait(qtbot, terminal_view, lambda: at_prompt(terminal_view))
-    qtbot.keyClicks(terminal_view, f"python3 -m http.server {third} --bind 127.0.0.1")
+    qtbot.keyClicks(terminal_view, f"sudo python3 -m http.server {third} --bind 127.0.0.1")
     qtbot.keyClick(terminal_view, Qt.Key.Key_Return)
 
     expected = {plain: [first], nested: [second], "sleep 300": [], OTHER_PORTS: [third]}
