@@ -6,18 +6,18 @@ Pure text processing, no Qt and no sandbox. The scan (``SCAN_COMMAND`` in
 - LISTEN lines of ``/proc/net/tcp`` and ``/proc/net/tcp6``, as the kernel writes them;
 - ``/proc/<pid>/fd socket:[<inode>]``: a socket that process ``pid`` holds open (``find``'s
   ``%h %l``; a bare ``socket:[<inode>]`` line, as older scans printed, is a socket of some
-  readable process whose pid is not known);
-- ``/proc/<pid>/stat:<text>``: that process's ``stat`` line (``grep -H``), which names its
-  parent, process group and session.
+  process whose pid is not known);
+- ``/proc/<pid>/stat <ppid> <pgrp> <session>``: the family ties of a process, taken by
+  ``awk`` from its ``stat`` line (the fields after the *last* ``)``, only from a line with
+  all its fields: a process's name, the second field, may hold ``)``, spaces and line
+  breaks, up to 15 bytes, and so can never make such a line of its own).
 
-Everything in it comes from an untrusted sandbox. A process chooses its own name (the second
-field of ``stat``, up to 15 bytes, which may hold spaces, parentheses and line breaks), and a
-sandbox whose tools were replaced may print anything at all. So every line is checked for its
-exact shape, numbers are ASCII digits of bounded length, a ``stat`` text is only believed for
-the pid in its own path (a name with a line break continues the same file's text), walks up
-the parent chain stop at loops and after :data:`MAX_DEPTH` steps, and the cost stays linear in
-the length of the text. Nothing here can do more than put a port under the wrong command or
-under "other ports".
+Everything in it comes from an untrusted sandbox, whose tools may even have been replaced
+to print anything at all. So every line is checked for its exact shape, numbers are ASCII
+digits of bounded length, a process with more than one ``stat`` line is not believed, walks
+up the parent chain stop at loops and after :data:`MAX_DEPTH` steps, and the cost stays
+linear in the length of the text. Nothing here can do more than put a port under the wrong
+command or under "other ports".
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from sesame_desktop.core.ports import (
     ListeningSocket,
     ProcStat,
     parse_proc_net_tcp,
-    parse_proc_stat,
     socket_inode,
 )
 
@@ -38,14 +37,12 @@ MAX_DEPTH = 64
 """The longest parent chain followed from a socket's holder to a command."""
 MAX_PID_DIGITS = 10
 MAX_INODE_DIGITS = 20
-MIN_STAT_FIELDS = 20
-"""Fields a whole ``stat`` line has after the name (the kernel writes 50 or so): fewer is a cut line."""
 UNKNOWN_PID = 0
 """The holder of a socket seen in a bare ``socket:[inode]`` line."""
 
 _PROC = "/proc/"
 _FD = "fd "
-_STAT = "stat:"
+_STAT = "stat "
 
 
 @dataclass(frozen=True)
@@ -76,14 +73,14 @@ def _number(text: str, digits: int) -> int | None:
 
 
 def parse_port_scan(text: str) -> PortScan:
-    """The sockets, their holders and the processes' ``stat`` lines in a scan's output.
+    """The sockets, their holders and the processes' family ties in a scan's output.
 
     Lines of any other shape are skipped (for the socket tables,
     :func:`~sesame_desktop.core.ports.parse_proc_net_tcp` decides).
     """
     tables: list[str] = []
     holders: dict[int, set[int]] = {}
-    stat_texts: dict[int, list[str]] = {}
+    ties: dict[int, list[str]] = {}
     for line in text.split("\n"):
         if not line.startswith(_PROC):
             bare = socket_inode(line.strip())
@@ -101,14 +98,13 @@ def parse_port_scan(text: str) -> PortScan:
             if inode is not None:
                 holders.setdefault(inode, set()).add(pid)
         elif rest.startswith(_STAT):
-            stat_texts.setdefault(pid, []).append(rest[len(_STAT):])
+            ties.setdefault(pid, []).append(rest[len(_STAT):])
     stats: dict[int, ProcStat] = {}
-    for pid, parts in stat_texts.items():
-        text = "\n".join(parts)
-        stat = parse_proc_stat(text)
-        # only a process's own file speaks for it, and only a whole line of it
-        if stat is not None and stat.pid == pid and len(text.rpartition(")")[2].split()) >= MIN_STAT_FIELDS:
-            stats[pid] = stat
+    for pid, lines in ties.items():
+        fields = lines[0].split(" ") if len(lines) == 1 else []  # two lines for a pid: believe neither
+        numbers = [n for n in (_number(f, MAX_PID_DIGITS) for f in fields) if n is not None]
+        if len(fields) == len(numbers) == 3:  # ppid, pgrp, session
+            stats[pid] = ProcStat(pid, *numbers)
     return PortScan(tuple(parse_proc_net_tcp("\n".join(tables))),
                     {inode: frozenset(pids) for inode, pids in holders.items()}, stats)
 

@@ -16,14 +16,15 @@ session's.
   fraction of a millisecond where psutil parses every connection of the computer per process.
   A scan command run *inside* an isolated local sandbox would not do: each command gets its
   own PID namespace there.
-- Other sandboxes (E2B, always Linux): one short shell command inside the sandbox
-  (:data:`SCAN_COMMAND`, run as root, as envd allows, so that servers started with ``sudo``
-  are seen too) prints the LISTEN lines of the socket tables, the socket links of every
-  process (its ``/proc`` shows only the sandbox's processes), each with the process's pid,
-  and every process's ``stat`` line (parent, process group, session), at most
-  :data:`MAX_SCAN_BYTES` of it; the text is parsed here (:mod:`sesame_desktop.core.port_scan`,
-  which trusts none of it). The same scan says which command's process tree holds each port
-  (:func:`port_owners`). It needs ``grep``, ``head`` and GNU ``find``, as in E2B's templates.
+- Other sandboxes (E2B, always Linux): one short shell command inside the sandbox (run as
+  root, as envd allows, so that servers started with ``sudo`` are seen too) prints the LISTEN
+  lines of the socket tables and the socket links of every process (its ``/proc`` shows only
+  the sandbox's processes), each with the process's pid (:data:`PORTS_SCAN_COMMAND`, every
+  poll). To tell which command's process tree holds each port (:func:`port_owners`, when the
+  ports change), :data:`SCAN_COMMAND` adds every process's parent, process group and
+  session. Either prints at most :data:`MAX_SCAN_BYTES`; the text is parsed here
+  (:mod:`sesame_desktop.core.port_scan`, which trusts none of it). They need ``grep``,
+  ``head``, ``awk`` and GNU ``find``, as in E2B's templates.
 
 envd's own port (49983) is never reported, nor the ports of a local E2B-compatible server
 (:func:`service_ports`). ``bench/ports.py`` measures both paths.
@@ -64,13 +65,17 @@ T = TypeVar("T")
 SCAN_TIMEOUT_S = 10.0
 MAX_SCAN_BYTES = 256 * 1024
 """The most a scan prints (and the app reads): a few thousand processes' worth."""
-SCAN_COMMAND = (
-    "{ grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6; "
-    "find /proc/[0-9]*/fd -lname 'socket:*' -printf '%h %l\\n'; "
-    f"LC_ALL=C grep -aH '' /proc/[0-9]*/stat; }} 2>/dev/null | head -c {MAX_SCAN_BYTES}; true"
-)
-"""Run inside a sandbox: LISTEN lines of the socket tables, then ``/proc/<pid>/fd socket:[inode]``
-lines, then ``/proc/<pid>/stat:<stat>`` lines (the most telling first, in case it is cut)."""
+_TABLES = "grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6; "
+_SOCKETS = "find /proc/[0-9]*/fd -lname 'socket:*' -printf '%h %l\\n'; "
+_FAMILIES = ("LC_ALL=C awk '{ s = $0; if (sub(/.*\\) /, \"\", s) && split(s, f, \" \") >= 20) "
+             "print FILENAME, f[2], f[3], f[4] }' /proc/[0-9]*/stat; ")
+SCAN_COMMAND = f"{{ {_TABLES}{_SOCKETS}{_FAMILIES}}} 2>/dev/null | head -c {MAX_SCAN_BYTES}; true"
+"""Run inside a sandbox: LISTEN lines of the socket tables, ``/proc/<pid>/fd socket:[inode]``
+lines, then ``/proc/<pid>/stat <ppid> <pgrp> <session>`` lines (the fields after the last
+``)`` of a whole ``stat`` line; a process's name is too short to make one). The most telling
+lines come first, in case the output is cut."""
+PORTS_SCAN_COMMAND = f"{{ {_TABLES}{_SOCKETS}}} 2>/dev/null | head -c {MAX_SCAN_BYTES}; true"
+"""The same without the family ties: enough for which ports listen (the scan every poll makes)."""
 PARSE_IN_EXECUTOR_BYTES = 64 * 1024
 """A scan longer than this is parsed off the event loop."""
 
@@ -91,7 +96,8 @@ async def listening_ports(sandbox: Sandbox) -> set[int]:
             return set()
         return await asyncio.get_running_loop().run_in_executor(None, tree_listening_ports, trees)
     excluded = EXCLUDED_PORTS | service_ports(sandbox)
-    return await _parse_scan(await _scan_inside(sandbox), lambda scan: scan.owned_ports(excluded))
+    text = await _scan_inside(sandbox, PORTS_SCAN_COMMAND)
+    return await _parse_scan(text, lambda scan: scan.owned_ports(excluded))
 
 
 async def port_owners(sandbox: Sandbox, commands: Iterable[int] = ()) -> dict[int, frozenset[int]]:
@@ -106,7 +112,8 @@ async def port_owners(sandbox: Sandbox, commands: Iterable[int] = ()) -> dict[in
     """
     if not isinstance(sandbox, LocalSandbox):
         pids, excluded = list(commands), EXCLUDED_PORTS | service_ports(sandbox)
-        return await _parse_scan(await _scan_inside(sandbox), lambda scan: ports_by_command(scan, pids, excluded))
+        text = await _scan_inside(sandbox, SCAN_COMMAND)
+        return await _parse_scan(text, lambda scan: ports_by_command(scan, pids, excluded))
     trees = sandbox.command_trees()
     if not trees:
         return {}
@@ -117,8 +124,8 @@ async def port_owners(sandbox: Sandbox, commands: Iterable[int] = ()) -> dict[in
     return await asyncio.get_running_loop().run_in_executor(None, owners)
 
 
-async def _scan_inside(sandbox: Sandbox) -> str:
-    """The text :data:`SCAN_COMMAND` prints in ``sandbox`` (whole lines, at most :data:`MAX_SCAN_BYTES`)."""
+async def _scan_inside(sandbox: Sandbox, command: str) -> str:
+    """The text ``command`` (a scan) prints in ``sandbox``: whole lines, at most :data:`MAX_SCAN_BYTES`."""
     out = bytearray()
     err = bytearray()
 
@@ -132,7 +139,7 @@ async def _scan_inside(sandbox: Sandbox) -> str:
             data = chunk.encode() if isinstance(chunk, str) else chunk
             err.extend(data[:4096 - len(err)])
 
-    result = await _run_scan(sandbox, on_stdout, on_stderr)
+    result = await _run_scan(sandbox, command, on_stdout, on_stderr)
     if not result.ok:
         raise PortScanFailed(UserMessage(
             "Ports not checked", "The sandbox could not list its listening ports.",
@@ -142,20 +149,19 @@ async def _scan_inside(sandbox: Sandbox) -> str:
     return out.decode(errors="replace")
 
 
-async def _run_scan(sandbox: Sandbox, on_stdout: Callable[[bytes | str], None],
+async def _run_scan(sandbox: Sandbox, command: str, on_stdout: Callable[[bytes | str], None],
                     on_stderr: Callable[[bytes | str], None]) -> CommandResult:
-    """Run :data:`SCAN_COMMAND`; in an E2B sandbox as root (as envd lets every client), so that
+    """Run a scan ``command``; in an E2B sandbox as root (as envd lets every client), so that
     the sockets of servers started with ``sudo`` are seen too, not only the user's."""
     if sandbox.kind is ProviderKind.E2B:  # checked by kind: importing the e2b SDK here would slow the start-up
         from sesame_desktop.sandbox.e2b_provider import E2BCommand, E2BSandbox
 
         if isinstance(sandbox, E2BSandbox):
             handle = await sandbox.call(sandbox.sdk.commands.run(
-                SCAN_COMMAND, background=True, user="root", cwd="/", timeout=SCAN_TIMEOUT_S,
+                command, background=True, user="root", cwd="/", timeout=SCAN_TIMEOUT_S,
                 on_stdout=on_stdout, on_stderr=on_stderr, retain_output=False))
             return await E2BCommand(handle, sandbox).wait()
-    return await sandbox.run(SCAN_COMMAND, on_stdout=on_stdout, on_stderr=on_stderr, cwd="/",
-                             timeout_s=SCAN_TIMEOUT_S)
+    return await sandbox.run(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd="/", timeout_s=SCAN_TIMEOUT_S)
 
 
 async def _parse_scan(text: str, answer: Callable[[PortScan], T]) -> T:
@@ -193,7 +199,7 @@ def service_ports(sandbox: Sandbox) -> frozenset[int]:
 
 
 def parse_scan_output(text: str) -> set[int]:
-    """The owned listening ports in the output of :data:`SCAN_COMMAND`."""
+    """The owned listening ports in the output of :data:`SCAN_COMMAND` or :data:`PORTS_SCAN_COMMAND`."""
     return parse_port_scan(text).owned_ports()
 
 

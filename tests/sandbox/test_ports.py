@@ -18,6 +18,7 @@ from sesame_desktop.sandbox.local import LocalProvider, bubblewrap_works
 from sesame_desktop.sandbox.local_process import ProcessTree
 from sesame_desktop.sandbox.ports import (
     MAX_SCAN_BYTES,
+    PORTS_SCAN_COMMAND,
     SCAN_COMMAND,
     listening_ports,
     parse_scan_output,
@@ -252,5 +253,7 @@ def test_e2b_ports_are_found_under_the_command_that_opened_them(e2b_env, run_asy
         run_async(box.kill())
 
 
-def test_the_scan_command_bounds_its_output():
-    assert f"head -c {MAX_SCAN_BYTES}" in SCAN_COMMAND and SCAN_COMMAND.endswith("; true")
+def test_the_scan_commands_bound_their_output():
+    for command in (SCAN_COMMAND, PORTS_SCAN_COMMAND):
+        assert command.endswith(f" | head -c {MAX_SCAN_BYTES}; true")
+    assert "/stat" not in PORTS_SCAN_COMMAND  # the scan every poll makes stays small
