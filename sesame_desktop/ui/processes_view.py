@@ -203,6 +203,7 @@ class ProcessesView(QWidget):
     def _on_manager_commands_changed(self, session_id: str) -> None:
         if session_id == self._session_id:
             self._refresh()
+            self._find_owners()  # a restarted server may hold its port again before a scan misses it
 
     @Slot(object)
     def _on_manager_session_changed(self, snapshot: SessionSnapshot) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from sesame_desktop.core.sessions import SessionState
-from sesame_desktop.ui.processes_view import OTHER_PORTS
+from sesame_desktop.ui.processes_view import OTHER_PORTS, PORT_ROLE
 from tests.ui.test_sessions_ui import console_text, start_session, state_of, type_command
 
 
@@ -136,3 +136,15 @@ def test_e2b_servers_ports_are_listed_under_their_own_commands(real_keyring, e2b
     view.stop_button.click()
     expected[plain] = []
     qtbot.waitUntil(lambda: view.port_rows() == expected, timeout=30_000)
+    # restarted, its port is under the new run (the newest row), not the old one
+    assert view.select_command(plain)
+    view.restart_button.click()
+
+    def rows_with_ports() -> list[tuple[str, list[int]]]:
+        return [(view.tree.topLevelItem(i).text(0),
+                 [view.tree.topLevelItem(i).child(c).data(0, PORT_ROLE)
+                  for c in range(view.tree.topLevelItem(i).childCount())])
+                for i in range(view.tree.topLevelItemCount())]
+
+    qtbot.waitUntil(lambda: rows_with_ports()[0] == (plain, [first]), timeout=30_000)
+    assert (plain, []) in rows_with_ports()[1:]
