@@ -111,7 +111,9 @@ async def port_owners(sandbox: Sandbox, commands: Iterable[int] = ()) -> dict[in
         UserFacingError: the sandbox could not be asked (E2B).
     """
     if not isinstance(sandbox, LocalSandbox):
-        pids, excluded = list(commands), EXCLUDED_PORTS | service_ports(sandbox)
+        pids, excluded = [pid for pid in commands if pid > 1], EXCLUDED_PORTS | service_ports(sandbox)
+        if not pids:
+            return {}
         text = await _scan_inside(sandbox, SCAN_COMMAND)
         return await _parse_scan(text, lambda scan: ports_by_command(scan, pids, excluded))
     trees = sandbox.command_trees()
