@@ -50,6 +50,7 @@ from sesame_desktop.services.session_lifecycle import QuitChoice
 from sesame_desktop.services.session_store import SessionStore
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import SettingsService
+from sesame_desktop.services.terminals import TerminalService
 from sesame_desktop.smoke import run_smoke
 from sesame_desktop.ui.main_window import MainWindow
 from sesame_desktop.ui.messages import MessageCenter
@@ -96,10 +97,11 @@ class Application:
         self.files = FileService(self.sessions)
         self.ports = PortService(self.sessions)
         self.choices = ChoiceStore(paths.config_dir)
+        self.terminals = TerminalService(self.sessions)
         self.ports.ports_changed.connect(
             lambda session_id, infos: self.sessions.record_ports(session_id, tuple(i.port for i in infos)))
         self.window = MainWindow(self.settings, self.sessions, files=self.files, ports=self.ports,
-                                 choices=self.choices, log_dir=paths.log_dir)
+                                 choices=self.choices, terminals=self.terminals, log_dir=paths.log_dir)
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
         self.leftovers.found.connect(
@@ -164,6 +166,7 @@ class Application:
         await self.window.aclose()
         await self.files.aclose()
         await self.choices.aclose()
+        await self.terminals.aclose()
 
     async def shutdown(self, choice: QuitChoice = QuitChoice.END_ALL) -> None:
         """End (or pause) open sessions and close the window, within a time limit."""

@@ -43,6 +43,7 @@ from sesame_desktop.services.session_lifecycle import QuitChoice
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import KeyStatus, SettingsService
 from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.services.terminals import TerminalService
 from sesame_desktop.ui.agent_tabs import AgentTabs
 from sesame_desktop.ui.file_panel import FilePanel
 from sesame_desktop.ui.messages import MessageCenter, plain_box, plain_label, set_informative
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         files: FileService,
         ports: PortService,
         choices: ChoiceStore,
+        terminals: TerminalService,
         log_dir: Path | None = None,
     ) -> None:
         """The services come from their owner (:class:`sesame_desktop.app.Application`), which
@@ -175,6 +177,7 @@ class MainWindow(QMainWindow):
         self._sessions = sessions
         self._files = files
         self._ports = ports
+        self._terminals = terminals
         self.setWindowTitle(APP_NAME)
         self.setObjectName("mainWindow")
         self.resize(1280, 800)
@@ -261,7 +264,7 @@ class MainWindow(QMainWindow):
         self.sessions_view = HintedView("No sessions yet.\n\nA session runs a task on a project in its "
                                         "own sandbox. New Session (Ctrl+N) starts one.", self.session_list)
         self.sessions_view.setObjectName("sessionsView")
-        self.session_panel = SessionPanel(self._sessions, self.url_opener)
+        self.session_panel = SessionPanel(self._sessions, self.url_opener, terminals=self._terminals)
         self.session_panel.problem.connect(self.messages.show_message)
         self.session_panel.session_started.connect(self.select_session)
         self.session_panel.apply_requested.connect(self._on_session_panel_apply_requested)
