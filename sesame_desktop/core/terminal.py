@@ -47,7 +47,9 @@ from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
     _NEEDS_CELL,
     _PLAIN,
     _RAW,
+    CR_ONLY,
     META,
+    SIMPLE,
     STDERR,
     STDOUT,
     BufferEvent,
@@ -55,9 +57,9 @@ from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
     LiveRow,
     Stored,
     _Stream,
+    chunk_kind,
     format_command_end,
     format_command_start,
-    is_simple,
     pack,
     pack_runs,
     snapshot_text,
@@ -356,12 +358,18 @@ class TerminalBuffer(LineStore):
             if "\r" in text:
                 text = text.replace("\r\n", "\n")
             simple = _NEEDS_CELL.search(text) is None
+            cr_only = verified = False
         else:
             if data.endswith(b"\r"):
                 data, hold_cr = data[:-1], True
             if b"\r" in data:
                 data = data.replace(b"\r\n", b"\n")
-            simple = is_simple(data, st)
+            # erasing right of the cursor while it is at the end of what was written: nothing
+            erase = st.cell is None and self._screen is None and not st.pending
+            kind, verified = chunk_kind(data, st, erase)
+            if erase and verified and b"\x1b[K" in data:
+                data = data.replace(b"\x1b[K", b"")
+            simple, cr_only = kind == SIMPLE, kind == CR_ONLY
             text = st.decoder.decode(data)
             if hold_cr and st.decoder.getstate()[0]:  # the CR follows bytes held back: no CRLF
                 text += st.decoder.decode(b"\r")
@@ -374,11 +382,37 @@ class TerminalBuffer(LineStore):
                 else:
                     simple = False
             text = pending + text
+            if "\x1b" in pending:
+                cr_only = False
+                m = SGR_RE.match(text)  # the code cut off by the last chunk, now whole?
+                verified = verified and m is not None and pending.count("\x1b") == 1
+                verified = verified and m is not None and m.end() > len(pending)
         if not text and not hold_cr:
             return
+        if "\x1b" in text:
+            if simple and verified:  # only SGR codes, maybe one cut off at the end
+                esc = text.rfind("\x1b")
+                if SGR_RE.match(text, esc) is None:
+                    st.pending = text[esc:]
+                    text = text[:esc]
+            else:
+                text, simple = self._escapes(st, text, simple)
+        if hold_cr:
+            st.pending += "\r"
+        if text:
+            self._feed_text(st, text, simple, cr_only)
+            self._changed()
+
+    def _escapes(self, st: _Stream, text: str, simple: bool) -> tuple[str, bool]:
+        """Hold back an escape sequence cut off at the end of ``text`` (and an unfinished OSC
+        string), drop ``ESC[K`` where it erases nothing; returns the text and whether it is
+        simple (no escape but SGR codes)."""
+        first = _NON_SGR_ESC.search(text) if simple else None
+        if simple and first is None:
+            return text, True  # the usual coloured text: every escape is a whole SGR code
         tail_start = text.rfind("\n") + 1
-        if "\x1b]" in text:  # an OSC string runs to its terminator, newlines and all
-            osc = text.rfind("\x1b]")
+        osc = text.rfind("\x1b]")
+        if osc >= 0:  # an OSC string runs to its terminator, newlines and all
             if osc < tail_start and "\x07" not in text[osc:] and "\x1b" not in text[osc + 2 :]:
                 if len(text) - osc <= _MAX_PENDING:
                     st.pending = text[osc:]
@@ -394,23 +428,17 @@ class TerminalBuffer(LineStore):
                 if len(text) - m.start() <= _MAX_PENDING:
                     st.pending = text[m.start() :]
                 text = text[: m.start()]
-        if hold_cr:
-            st.pending += "\r"
-        checked = False
         if "\x1b[K" in text and st.cell is None and self._screen is None:
             # erasing right of the cursor while it is at the end of what was written: nothing
             stripped = text.replace("\x1b[K", "")
             if simple:
-                if not _NON_SGR_ESC.search(stripped):
-                    text = stripped
-                    checked = True
+                if "\x1b" not in stripped or not _NON_SGR_ESC.search(stripped):
+                    return stripped, True
             elif _NEEDS_CELL.search(stripped) is None:
-                text, simple, checked = stripped, True, True
-        if text:
-            if simple and not checked and "\x1b" in text and _NON_SGR_ESC.search(text):
-                simple = False
-            self._feed_text(st, text, simple)
-            self._changed()
+                return stripped, True
+        if simple and "\x1b" in text and _NON_SGR_ESC.search(text):
+            simple = False
+        return text, simple
 
     def finish(self, stream: str | None = None) -> None:
         """End ``stream`` (or all streams): flush its decoder and commit its live line."""
@@ -582,8 +610,9 @@ class TerminalBuffer(LineStore):
             self._set_live(st)
         return True
 
-    def _feed_text(self, st: _Stream, text: str, simple: bool) -> None:
-        """Split ``text`` into lines; ``simple``: it has no control but tab, newline and SGR."""
+    def _feed_text(self, st: _Stream, text: str, simple: bool, cr_only: bool = False) -> None:
+        """Split ``text`` into lines; ``simple``: it has no control but tab, newline and SGR;
+        ``cr_only``: no control but newline and carriage return."""
         st.version += 1
         if self._screen is not None:
             if self._screen_owner is st:
@@ -600,14 +629,19 @@ class TerminalBuffer(LineStore):
             self._add_fast_part(st, pieces[last])
             return
         for i, piece in enumerate(pieces):
-            if not _NEEDS_CELL.search(piece):
+            if cr_only:
+                overprint = needs_cell = "\r" in piece
+            else:
+                needs_cell = _NEEDS_CELL.search(piece) is not None
+                overprint = needs_cell and _CR_ONLY.fullmatch(piece) is not None
+            if not needs_cell:
                 if i < last:
                     self._commit_live(st, piece)
                 else:
                     self._add_fast_part(st, piece)
-            elif _CR_ONLY.fullmatch(piece) and self._overprint(st, piece, i < last):
+            elif overprint and self._overprint(st, piece, i < last):
                 pass
-            elif _NEEDS_SCREEN.search(piece):
+            elif not cr_only and _NEEDS_SCREEN.search(piece):
                 self._enter_screen(st)
                 self._play_screen(st, "\n".join(pieces[i:]))
                 return

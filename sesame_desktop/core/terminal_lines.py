@@ -167,14 +167,46 @@ def snapshot_text(parts: list[object]) -> str:
     return expand_tabs_cells(text) if "\t" in text else text
 
 
+SIMPLE = 1
+"""Kind of a chunk: printable text, tabs, newlines and escapes (maybe SGR codes) only."""
+CR_ONLY = 2
+"""Kind of a chunk: printable text, newlines and carriage returns only (a progress bar)."""
+OTHER = 0
+"""Kind of a chunk: anything else (other controls; C1 controls)."""
+
+
+_NON_SGR_ESC_BYTES = re.compile(rb"\x1b(?!\[[0-9;:]*m)")
+_NON_SGR_OR_EL_BYTES = re.compile(rb"\x1b(?!\[[0-9;:]*m|\[K)")
+_SGR_START_BYTES = re.compile(rb"\x1b(?:\[[0-9;:]*)?")
+
+
+def chunk_kind(data: bytes, st: _Stream, erase: bool = False) -> tuple[int, bool]:
+    """:data:`SIMPLE`, :data:`CR_ONLY` or :data:`OTHER`, and whether every escape in ``data``
+    is a whole SGR code (the last one may be cut off by the end of the chunk); with ``erase``,
+    ``ESC[K`` counts as one too.
+
+    Counting and deleting bytes runs at gigabytes a second, a regular expression that stops at
+    escapes only at hundreds of megabytes; a look at every character in Python would not do.
+    """
+    if (b"\xc2" in data and _C1_BYTES.search(data)) or (
+        # C1 controls U+0080..U+009F are encoded C2 80..C2 9F (maybe split across chunks)
+        st.decoder.getstate()[0] == b"\xc2" and data[:1] and data[0] < 0xA0
+    ):
+        return OTHER, False
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES))
+    if not controls:
+        if b"\x1b" not in data:
+            return SIMPLE, True
+        m = (_NON_SGR_OR_EL_BYTES if erase else _NON_SGR_ESC_BYTES).search(data)
+        return SIMPLE, m is None or _SGR_START_BYTES.fullmatch(data, m.start()) is not None
+    if controls == data.count(b"\r") and b"\x1b" not in data and b"\t" not in data:
+        return CR_ONLY, False
+    return OTHER, False
+
+
 def is_simple(data: bytes, st: _Stream) -> bool:
     """No control byte but tab, newline and ESC; no C1 control (also split from the last chunk)."""
-    return (
-        len(data.translate(None, _CONTROL_BYTES)) == len(data)
-        # C1 controls U+0080..U+009F are encoded C2 80..C2 9F (maybe split across chunks)
-        and (b"\xc2" not in data or not _C1_BYTES.search(data))
-        and not (st.decoder.getstate()[0] == b"\xc2" and data[:1] and data[0] < 0xA0)
-    )
+    return chunk_kind(data, st)[0] == SIMPLE
 
 
 class LiveRow:
