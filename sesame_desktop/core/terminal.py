@@ -37,7 +37,6 @@ from sesame_desktop.core.sgr import (
     DEFAULT_STYLE,
     SGR_RE,
     Style,
-    decode_raw,
     end_style,
     expand_tabs_cells,
     reset_style,
@@ -49,6 +48,7 @@ from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
     _RAW,
     CR_ONLY,
     META,
+    RAW_CODE_RE,
     SIMPLE,
     STDERR,
     STDOUT,
@@ -58,6 +58,7 @@ from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
     Stored,
     _Stream,
     chunk_kind,
+    decode_raw_line,
     format_command_end,
     format_command_start,
     pack,
@@ -147,9 +148,12 @@ def _overprinted(base: str, cursor: int, piece: str) -> tuple[str, int]:
         return last, len(last)
     # walk back from the last segment: each earlier, longer one shows past what came after it
     result = last
+    full = max(longest, len(text))
     for seg in reversed([text, *segments[1:-1]]):
         if len(seg) > len(result):
             result += seg[len(result) :]
+            if len(result) >= full:  # nothing earlier reaches further
+                break
     return result, len(last)
 
 
@@ -253,7 +257,7 @@ class TerminalBuffer(LineStore):
         line = self._decoded.get(key)
         if line is None:
             if lazy:
-                clean, runs, _ = decode_raw(item, self._start_style(key))  # type: ignore[arg-type]
+                clean, runs, _ = decode_raw_line(item, self._start_style(key))  # type: ignore[arg-type]
                 line = Line(clean, runs, STDOUT)
             else:
                 line = self._decode(item)  # type: ignore[arg-type]
@@ -265,11 +269,11 @@ class TerminalBuffer(LineStore):
     @staticmethod
     def _decode(item: Stored) -> Line:
         if isinstance(item, str):  # stdout, SGR codes inside, default style at the start
-            clean, runs, _ = decode_raw(item, DEFAULT_STYLE)
+            clean, runs, _ = decode_raw_line(item, DEFAULT_STYLE)
             return Line(clean, runs, STDOUT)
         kind, text, stream, extra = item
         if kind == _RAW:
-            clean, runs, _ = decode_raw(text, unpack(extra))
+            clean, runs, _ = decode_raw_line(text, unpack(extra))
             return Line(clean, runs, stream)
         if kind == _PLAIN:
             return Line(expand_tabs_cells(text) if "\t" in text else text, (), stream)
@@ -287,7 +291,7 @@ class TerminalBuffer(LineStore):
             kind, text, _, _ = item  # type: ignore[misc]
         if kind == _RAW and "\x1b" in text:
             cached = self._decoded.get(self._committed - n + index)
-            text = cached.text if cached is not None else SGR_RE.sub("", text)
+            text = cached.text if cached is not None else RAW_CODE_RE.sub("", text)
         return expand_tabs_cells(text) if kind != _CELLS and "\t" in text else text
 
     def snapshot(self) -> list[object]:
@@ -334,7 +338,7 @@ class TerminalBuffer(LineStore):
         if st.cell is not None:
             line = Line(st.cell.text, st.cell.runs(), st.name)
         else:
-            clean, runs, _ = decode_raw("".join(st.parts), st.start_style)
+            clean, runs, _ = decode_raw_line("".join(st.parts), st.start_style)
             line = Line(clean, runs, st.name)
         st.shown = (st.version, line)
         return line
@@ -350,7 +354,7 @@ class TerminalBuffer(LineStore):
         if not data:
             return
         st = self._stream(stream)
-        hold_cr = False
+        hold_cr = crlf = False
         if isinstance(data, str):
             text = data
             if text.endswith("\r"):
@@ -358,22 +362,29 @@ class TerminalBuffer(LineStore):
             if "\r" in text:
                 text = text.replace("\r\n", "\n")
             simple = _NEEDS_CELL.search(text) is None
-            cr_only = verified = False
+            cr_only = verified = erase = False
         else:
             if data.endswith(b"\r"):
                 data, hold_cr = data[:-1], True
-            if b"\r" in data:
-                data = data.replace(b"\r\n", b"\n")
             # erasing right of the cursor while it is at the end of what was written: nothing
-            erase = st.cell is None and self._screen is None and not st.pending
-            kind, verified = chunk_kind(data, st, erase)
-            if erase and verified and b"\x1b[K" in data:
-                data = data.replace(b"\x1b[K", b"")
+            erase = st.cell is None and self._screen is None
+            crs = data.count(b"\r") if b"\r" in data else 0
+            lfs = data.count(b"\n") if crs else 0
+            if crs and not st.pending and crs == lfs:
+                # maybe CR LF line ends only (what a PTY sends): split as such, if nothing else
+                kind, verified = chunk_kind(data, st, erase, crs)
+                crlf = kind == SIMPLE and verified
+            if lfs and not crlf:
+                data = data.replace(b"\r\n", b"\n")
+            if not crlf:
+                kind, verified = chunk_kind(data, st, erase)  # (then ESC[K stays: RAW_CODE_RE)
             simple, cr_only = kind == SIMPLE, kind == CR_ONLY
             text = st.decoder.decode(data)
             if hold_cr and st.decoder.getstate()[0]:  # the CR follows bytes held back: no CRLF
                 text += st.decoder.decode(b"\r")
                 hold_cr = simple = False
+                if crlf:
+                    text, crlf = text.replace("\r\n", "\n"), False
         if st.pending:
             pending, st.pending = st.pending, ""
             if pending.endswith("\r"):
@@ -384,7 +395,8 @@ class TerminalBuffer(LineStore):
             text = pending + text
             if "\x1b" in pending:
                 cr_only = False
-                m = SGR_RE.match(text)  # the code cut off by the last chunk, now whole?
+                # the code cut off by the last chunk, now whole?
+                m = (RAW_CODE_RE if erase else SGR_RE).match(text)
                 verified = verified and m is not None and pending.count("\x1b") == 1
                 verified = verified and m is not None and m.end() > len(pending)
         if not text and not hold_cr:
@@ -392,15 +404,25 @@ class TerminalBuffer(LineStore):
         if "\x1b" in text:
             if simple and verified:  # only SGR codes, maybe one cut off at the end
                 esc = text.rfind("\x1b")
-                if SGR_RE.match(text, esc) is None:
+                if RAW_CODE_RE.match(text, esc) is None:
                     st.pending = text[esc:]
                     text = text[:esc]
             else:
                 text, simple = self._escapes(st, text, simple)
         if hold_cr:
             st.pending += "\r"
+        pieces = None
+        if crlf:  # every CR is followed by LF, if there is no lone CR among them: then split
+            pieces = text.splitlines()  # at CR LF and LF in one pass (no other line breaks)
+            if text.endswith("\n"):
+                pieces.append("")
+            if len(pieces) - 1 != text.count("\n") or (
+                not text.isascii() and ("\u2028" in text or "\u2029" in text)
+            ):
+                pieces, text = None, text.replace("\r\n", "\n")  # a lone CR: overprinting
+                simple, cr_only = False, "\x1b" not in text and "\t" not in text
         if text:
-            self._feed_text(st, text, simple, cr_only)
+            self._feed_text(st, text, simple, cr_only, pieces)
             self._changed()
 
     def _escapes(self, st: _Stream, text: str, simple: bool) -> tuple[str, bool]:
@@ -547,7 +569,7 @@ class TerminalBuffer(LineStore):
     def _to_cell(self, st: _Stream) -> LiveRow:
         if st.cell is None:
             if st.parts:
-                clean, runs, _ = decode_raw("".join(st.parts), st.start_style)
+                clean, runs, _ = decode_raw_line("".join(st.parts), st.start_style)
                 st.cell = LiveRow.from_text(clean, runs, st.name, self._screen_size[0])
                 st.parts = []
                 st.size = 0
@@ -562,7 +584,7 @@ class TerminalBuffer(LineStore):
         if st.cell is not None:
             st.style = st.cell.play(part, st.style)
             return
-        if not st.parts and part[0] == "\x1b" and not SGR_RE.sub("", part):
+        if not st.parts and part[0] == "\x1b" and not RAW_CODE_RE.sub("", part):
             st.style = st.start_style = end_style(st.style, part)  # colours only: no line yet
             return
         st.parts.append(part)
@@ -610,22 +632,35 @@ class TerminalBuffer(LineStore):
             self._set_live(st)
         return True
 
-    def _feed_text(self, st: _Stream, text: str, simple: bool, cr_only: bool = False) -> None:
+    def _feed_text(
+        self,
+        st: _Stream,
+        text: str,
+        simple: bool,
+        cr_only: bool = False,
+        lines: list[str] | None = None,
+    ) -> None:
         """Split ``text`` into lines; ``simple``: it has no control but tab, newline and SGR;
-        ``cr_only``: no control but newline and carriage return."""
+        ``cr_only``: no control but newline and carriage return; ``lines``: ``text`` split
+        already, at line ends that are CR LF or LF (then ``simple``)."""
         st.version += 1
-        if self._screen is not None:
-            if self._screen_owner is st:
-                self._play_screen(st, text)
-                return
-        pieces = text.split("\n")
+        if self._screen is not None and self._screen_owner is st:
+            self._play_screen(st, text)
+            return
+        pieces = text.split("\n") if lines is None else lines
         last = len(pieces) - 1
         if simple:
             if last:
                 self._commit_live(st, pieces[0])
                 if last > 1:
-                    middle = text[len(pieces[0]) + 1 : len(text) - len(pieces[last]) - 1]
-                    self._extend_simple(st, pieces, last, middle)
+                    a = len(pieces[0]) + 1
+                    b = len(text) - len(pieces[last]) - 1
+                    crs = 0
+                    if lines is not None:
+                        a += text.startswith("\r", a - 1)
+                        b -= text.startswith("\r", b - 1)
+                        crs = text.count("\r", a, b)
+                    self._extend_simple(st, pieces, last, text[a:b], crs)
             self._add_fast_part(st, pieces[last])
             return
         for i, piece in enumerate(pieces):
@@ -655,13 +690,17 @@ class TerminalBuffer(LineStore):
                     st.start_style = st.style
                     self._live.remove(st)
 
-    def _extend_simple(self, st: _Stream, pieces: list[str], last: int, text: str) -> None:
-        """Append ``pieces[1:last]`` (``text``: them joined by newlines): whole lines of text,
-        tabs and SGR codes (the hot loop)."""
+    def _extend_simple(
+        self, st: _Stream, pieces: list[str], last: int, text: str, crs: int = 0
+    ) -> None:
+        """Append ``pieces[1:last]`` (``text``: them joined by newlines, ``crs`` of them CR LF):
+        whole lines of text, tabs and SGR codes (the hot loop)."""
         name = st.name
         style = st.style
         middle = pieces[1:last]
-        if name == STDOUT and "\x1b" in text:
+        if name == STDOUT and style is DEFAULT_STYLE and "\x1b" in text and not SGR_RE.search(text):
+            self._lines.extend(middle)  # erase-in-line codes only (kept: see RAW_CODE_RE)
+        elif name == STDOUT and "\x1b" in text:
             # coloured stdout: kept as it came; the style each line starts in is worked out
             # when it is looked at (from the style at the start of the run, see _start_style)
             first = self._committed
@@ -695,7 +734,7 @@ class TerminalBuffer(LineStore):
             self._lines.extend(out)
             st.style = st.start_style = style
         self._committed += len(middle)
-        self._chars += len(text) - len(middle) + 1
+        self._chars += len(text) - len(middle) + 1 - crs
         if len(self._lines) > self.max_lines or self._chars > self.max_chars:
             self._trim()
         if len(text) > MAX_LINE_CHARS and any(len(p) > MAX_LINE_CHARS for p in middle):
