@@ -118,7 +118,8 @@ def _without_newlines(m: re.Match[str]) -> str:
 
 def _style_after(style: Style, text: str) -> Style:
     """The style after ``text`` (text, tabs, newlines and SGR codes), from its last reset on."""
-    k = max(text.rfind("\x1b[0m"), text.rfind("\x1b[m"))
+    k = text.rfind("\x1b[0m")
+    k = max(k, text.rfind("\x1b[m", max(k, 0)))
     if k >= 0:
         style = reset_style(style)
         text = text[k:]
@@ -355,6 +356,7 @@ class TerminalBuffer(LineStore):
             return
         st = self._stream(stream)
         hold_cr = crlf = False
+        crs = lfs = 0
         if isinstance(data, str):
             text = data
             if text.endswith("\r"):
@@ -416,13 +418,13 @@ class TerminalBuffer(LineStore):
             pieces = text.splitlines()  # at CR LF and LF in one pass (no other line breaks)
             if text.endswith("\n"):
                 pieces.append("")
-            if len(pieces) - 1 != text.count("\n") or (
+            if len(pieces) - 1 != lfs or (
                 not text.isascii() and ("\u2028" in text or "\u2029" in text)
             ):
                 pieces, text = None, text.replace("\r\n", "\n")  # a lone CR: overprinting
                 simple, cr_only = False, "\x1b" not in text and "\t" not in text
         if text:
-            self._feed_text(st, text, simple, cr_only, pieces)
+            self._feed_text(st, text, simple, cr_only, pieces, crs)
             self._changed()
 
     def _escapes(self, st: _Stream, text: str, simple: bool) -> tuple[str, bool]:
@@ -639,10 +641,11 @@ class TerminalBuffer(LineStore):
         simple: bool,
         cr_only: bool = False,
         lines: list[str] | None = None,
+        crs: int = 0,
     ) -> None:
         """Split ``text`` into lines; ``simple``: it has no control but tab, newline and SGR;
         ``cr_only``: no control but newline and carriage return; ``lines``: ``text`` split
-        already, at line ends that are CR LF or LF (then ``simple``)."""
+        already, at line ends that are CR LF or LF (then ``simple``; ``crs`` of them CR LF)."""
         st.version += 1
         if self._screen is not None and self._screen_owner is st:
             self._play_screen(st, text)
@@ -655,12 +658,11 @@ class TerminalBuffer(LineStore):
                 if last > 1:
                     a = len(pieces[0]) + 1
                     b = len(text) - len(pieces[last]) - 1
-                    crs = 0
-                    if lines is not None:
+                    if lines is not None:  # every CR ends a line: those in the middle
                         a += text.startswith("\r", a - 1)
                         b -= text.startswith("\r", b - 1)
-                        crs = text.count("\r", a, b)
-                    self._extend_simple(st, pieces, last, text[a:b], crs)
+                        crs -= text.startswith("\r", a - 2) + text.startswith("\r", b)
+                    self._extend_simple(st, pieces, last, text[a:b], crs if lines else 0)
             self._add_fast_part(st, pieces[last])
             return
         for i, piece in enumerate(pieces):

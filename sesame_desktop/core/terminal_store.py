@@ -90,6 +90,9 @@ class LineStore:
         self._tapped = self._committed
         taps = self._line_taps
         lines = self._lines
+        new = list(islice(lines, start - first, None))
+        if set(map(type, new)) == {str} and not any(hint in "\n".join(new) for hint, _ in taps):
+            return  # stdout lines, none of them of interest (looked at in C, not line by line)
         for key in range(start, self._committed):
             item = lines[key - first]
             if type(item) is str:
