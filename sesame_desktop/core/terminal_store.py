@@ -90,7 +90,7 @@ class LineStore:
         self._tapped = self._committed
         taps = self._line_taps
         lines = self._lines
-        new = list(islice(lines, start - first, None))
+        new: list[str] = list(islice(lines, start - first, None))  # type: ignore[arg-type]
         if set(map(type, new)) == {str} and not any(hint in "\n".join(new) for hint, _ in taps):
             return  # stdout lines, none of them of interest (looked at in C, not line by line)
         for key in range(start, self._committed):
