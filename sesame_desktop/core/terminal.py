@@ -47,6 +47,7 @@ from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
     _PLAIN,
     _RAW,
     CR_ONLY,
+    ERASE_ONLY,
     META,
     RAW_CODE_RE,
     SIMPLE,
@@ -356,6 +357,7 @@ class TerminalBuffer(LineStore):
             return
         st = self._stream(stream)
         hold_cr = crlf = False
+        colours = True  # (False: the text surely has no SGR code)
         crs = lfs = 0
         if isinstance(data, str):
             text = data
@@ -375,12 +377,13 @@ class TerminalBuffer(LineStore):
             if crs and not st.pending and crs == lfs:
                 # maybe CR LF line ends only (what a PTY sends): split as such, if nothing else
                 kind, verified = chunk_kind(data, st, erase, crs)
-                crlf = kind == SIMPLE and verified
+                crlf = kind in (SIMPLE, ERASE_ONLY) and verified
             if lfs and not crlf:
                 data = data.replace(b"\r\n", b"\n")
             if not crlf:
                 kind, verified = chunk_kind(data, st, erase)  # (then ESC[K stays: RAW_CODE_RE)
-            simple, cr_only = kind == SIMPLE, kind == CR_ONLY
+            simple, cr_only = kind in (SIMPLE, ERASE_ONLY), kind == CR_ONLY
+            colours = kind != ERASE_ONLY
             text = st.decoder.decode(data)
             if hold_cr and st.decoder.getstate()[0]:  # the CR follows bytes held back: no CRLF
                 text += st.decoder.decode(b"\r")
@@ -396,7 +399,7 @@ class TerminalBuffer(LineStore):
                     simple = False
             text = pending + text
             if "\x1b" in pending:
-                cr_only = False
+                cr_only, colours = False, True
                 # the code cut off by the last chunk, now whole?
                 m = (RAW_CODE_RE if erase else SGR_RE).match(text)
                 verified = verified and m is not None and pending.count("\x1b") == 1
@@ -424,7 +427,7 @@ class TerminalBuffer(LineStore):
                 pieces, text = None, text.replace("\r\n", "\n")  # a lone CR: overprinting
                 simple, cr_only = False, "\x1b" not in text and "\t" not in text
         if text:
-            self._feed_text(st, text, simple, cr_only, pieces, crs)
+            self._feed_text(st, text, simple, cr_only, pieces, crs, colours)
             self._changed()
 
     def _escapes(self, st: _Stream, text: str, simple: bool) -> tuple[str, bool]:
@@ -642,10 +645,12 @@ class TerminalBuffer(LineStore):
         cr_only: bool = False,
         lines: list[str] | None = None,
         crs: int = 0,
+        colours: bool = True,
     ) -> None:
         """Split ``text`` into lines; ``simple``: it has no control but tab, newline and SGR;
         ``cr_only``: no control but newline and carriage return; ``lines``: ``text`` split
-        already, at line ends that are CR LF or LF (then ``simple``; ``crs`` of them CR LF)."""
+        already, at line ends that are CR LF or LF (then ``simple``; ``crs`` of them CR LF);
+        ``colours`` false: ``text`` surely holds no SGR code."""
         st.version += 1
         if self._screen is not None and self._screen_owner is st:
             self._play_screen(st, text)
@@ -662,7 +667,8 @@ class TerminalBuffer(LineStore):
                         a += text.startswith("\r", a - 1)
                         b -= text.startswith("\r", b - 1)
                         crs -= text.startswith("\r", a - 2) + text.startswith("\r", b)
-                    self._extend_simple(st, pieces, last, text[a:b], crs if lines else 0)
+                    middle = text[a:b]
+                    self._extend_simple(st, pieces, last, middle, crs if lines else 0, colours)
             self._add_fast_part(st, pieces[last])
             return
         for i, piece in enumerate(pieces):
@@ -693,14 +699,25 @@ class TerminalBuffer(LineStore):
                     self._live.remove(st)
 
     def _extend_simple(
-        self, st: _Stream, pieces: list[str], last: int, text: str, crs: int = 0
+        self,
+        st: _Stream,
+        pieces: list[str],
+        last: int,
+        text: str,
+        crs: int = 0,
+        colours: bool = True,
     ) -> None:
         """Append ``pieces[1:last]`` (``text``: them joined by newlines, ``crs`` of them CR LF):
         whole lines of text, tabs and SGR codes (the hot loop)."""
         name = st.name
         style = st.style
         middle = pieces[1:last]
-        if name == STDOUT and style is DEFAULT_STYLE and "\x1b" in text and not SGR_RE.search(text):
+        if (
+            name == STDOUT
+            and style is DEFAULT_STYLE
+            and "\x1b" in text
+            and not (colours and SGR_RE.search(text))
+        ):
             self._lines.extend(middle)  # erase-in-line codes only (kept: see RAW_CODE_RE)
         elif name == STDOUT and "\x1b" in text:
             # coloured stdout: kept as it came; the style each line starts in is worked out

@@ -183,15 +183,18 @@ CR_ONLY = 2
 """Kind of a chunk: printable text, newlines and carriage returns only (a progress bar)."""
 OTHER = 0
 """Kind of a chunk: anything else (other controls; C1 controls)."""
+ERASE_ONLY = 3
+"""Kind of a chunk: :data:`SIMPLE`, and its only escapes are ``ESC[K`` (no colours)."""
 
 
-_NON_SGR_ESC_BYTES = re.compile(rb"\x1b(?!\[[0-9;:]*m)")
-_NON_SGR_OR_EL_BYTES = re.compile(rb"\x1b(?!\[[0-9;:]*m|\[K)")
+_NON_SGR_ESC_BYTES = re.compile(rb"\x1b(?!\[[0-9;:]*+m)")
+_NON_SGR_OR_EL_BYTES = re.compile(rb"\x1b(?!\[(?:[0-9;:]*+m|K))")
+_NON_EL_BYTES = re.compile(rb"\x1b(?!\[K)")
 _SGR_START_BYTES = re.compile(rb"\x1b(?:\[[0-9;:]*)?")
 
 
 def chunk_kind(data: bytes, st: _Stream, erase: bool = False, crs: int = 0) -> tuple[int, bool]:
-    """:data:`SIMPLE`, :data:`CR_ONLY` or :data:`OTHER`, and whether every escape in ``data``
+    """:data:`SIMPLE`, :data:`ERASE_ONLY`, :data:`CR_ONLY` or :data:`OTHER`, and whether every escape in ``data``
     is a whole SGR code (the last one may be cut off by the end of the chunk); with ``erase``,
     ``ESC[K`` counts as one too; ``crs``: carriage returns not to count as controls.
 
@@ -207,7 +210,13 @@ def chunk_kind(data: bytes, st: _Stream, erase: bool = False, crs: int = 0) -> t
     if not controls:
         if b"\x1b" not in data:
             return SIMPLE, True
-        m = (_NON_SGR_OR_EL_BYTES if erase else _NON_SGR_ESC_BYTES).search(data)
+        if erase:
+            m = _NON_EL_BYTES.search(data)
+            if m is None or _SGR_START_BYTES.fullmatch(data, m.start()) is not None:
+                return ERASE_ONLY, True
+            m = _NON_SGR_OR_EL_BYTES.search(data, m.start())
+        else:
+            m = _NON_SGR_ESC_BYTES.search(data)
         return SIMPLE, m is None or _SGR_START_BYTES.fullmatch(data, m.start()) is not None
     if controls == data.count(b"\r") and b"\x1b" not in data and b"\t" not in data:
         return CR_ONLY, False
@@ -216,7 +225,7 @@ def chunk_kind(data: bytes, st: _Stream, erase: bool = False, crs: int = 0) -> t
 
 def is_simple(data: bytes, st: _Stream) -> bool:
     """No control byte but tab, newline and ESC; no C1 control (also split from the last chunk)."""
-    return chunk_kind(data, st)[0] == SIMPLE
+    return chunk_kind(data, st)[0] in (SIMPLE, ERASE_ONLY)
 
 
 class LiveRow:
