@@ -291,6 +291,8 @@ class TerminalBuffer(LineParser):
         """
         if not data:
             return
+        if isinstance(data, str) and data.isascii():
+            data = data.encode("ascii")  # a copy: then its checks run on bytes, at C speed
         st = self._stream(stream)
         hold_cr = crlf = False
         colours = True  # (False: the text surely has no SGR code)

@@ -67,7 +67,11 @@ def test_every_kind_of_line_gives_the_same_lines_however_it_arrives(picks, cuts,
     expected = lines_of(whole)
     assert lines_of(feed_all(cut(data, cuts), max_lines)) == expected
     assert lines_of(feed_all([data[i : i + 1] for i in range(len(data))], max_lines)) == expected
-    assert lines_of(feed_all([data.decode()], max_lines)) == expected
+    text = data.decode()
+    assert lines_of(feed_all([text], max_lines)) == expected
+    points = sorted({c % (len(text) + 1) for c in cuts})
+    pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
+    assert lines_of(feed_all(pieces, max_lines)) == expected  # as the E2B SDK delivers it
     assert texts_of(whole) == [line.text for line in expected]
     whole.finish()
     split = feed_all(cut(data, cuts), max_lines)
