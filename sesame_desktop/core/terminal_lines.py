@@ -188,7 +188,7 @@ ERASE_ONLY = 3
 
 
 _NON_SGR_ESC_BYTES = re.compile(rb"\x1b(?!\[[0-9;:]*+m)")
-_NON_SGR_OR_EL_BYTES = re.compile(rb"\x1b(?!\[(?:[0-9;:]*+m|K))")
+_NON_SGR_OR_EL_BYTES = re.compile(rb"\x1b(?!\[[0-9;:]*+m)(?!\[K)")
 _NON_EL_BYTES = re.compile(rb"\x1b(?!\[K)")
 _SGR_START_BYTES = re.compile(rb"\x1b(?:\[[0-9;:]*)?")
 
