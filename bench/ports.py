@@ -16,7 +16,8 @@ Runs start at random moments, so they sample every phase of the scan interval. T
 is told to stop (a file appears) and the time until the port leaves the list is taken too.
 
 Also measured: the cost of one scan (wall time, and this process's CPU time) with a server
-listening, and the longest stall of the event loop during the whole run (a 5 ms ticker).
+listening, of finding which command holds each port (what the Processes view asks), and the
+longest stall of the event loop during the whole run (a 5 ms ticker).
 
 Target: p95 of the delay under 1 s for every provider and kind. Prints value, target, ratio
 (value / target) and PASS/FAIL per figure; exit status 1 when a target is missed.
@@ -111,7 +112,8 @@ async def measure(provider: SandboxProvider, kind: Provider, runs: int) -> dict[
     manager = SessionManager(providers, lambda: config)
     service = PortService(manager)
     stamps = Stamps(service)
-    results: dict[str, list[float]] = {"silent": [], "printed": [], "close": [], "scan_wall": [], "scan_cpu": []}
+    results: dict[str, list[float]] = {"silent": [], "printed": [], "close": [], "scan_wall": [], "scan_cpu": [],
+                                       "owners_wall": []}
     try:
         session_id = manager.start_session(SessionRequest("bench", kind)).id
         await until(lambda: manager.snapshot(session_id).state is SessionState.IDLE, 60)
@@ -141,6 +143,10 @@ async def measure(provider: SandboxProvider, kind: Provider, runs: int) -> dict[
             assert port in await listening_ports(sandbox)
             results["scan_wall"].append(time.perf_counter() - wall)
             results["scan_cpu"].append(time.process_time() - cpu)
+            wall = time.perf_counter()  # which command holds it (the Processes view asks on a change)
+            owners = await manager.process_ports(session_id)
+            results["owners_wall"].append(time.perf_counter() - wall)
+            assert any(port in ports for ports in owners.values()), owners
         await sandbox.write_file(f"{sandbox.project_dir}/stop-{port}", b"")
     finally:
         await manager.close()
@@ -185,6 +191,8 @@ async def main(runs: int, server: E2BServer) -> int:
                 rows.append((f"{name}: one scan, app CPU (median)", cpu, "", None, None))
                 rows.append((f"{name}: app CPU share at one scan per {POLL_INTERVAL_S} s",
                              cpu / POLL_INTERVAL_S * 100, "%", None, None))
+                rows.append((f"{name}: ports by command, wall (median)", statistics.median(r["owners_wall"]),
+                             "", None, None))
     finally:
         tick.cancel()
         await asyncio.gather(tick, return_exceptions=True)

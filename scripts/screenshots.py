@@ -99,8 +99,10 @@ def main() -> int:
         from sesame_desktop.services.ports import PortService
 
         files, choices = FileService(sessions), ChoiceStore(paths.config_dir)
+        from sesame_desktop.services.terminals import TerminalService
+
         window = MainWindow(settings, sessions, files=files, ports=PortService(sessions), choices=choices,
-                            log_dir=paths.log_dir)
+                            terminals=TerminalService(sessions), log_dir=paths.log_dir)
         window.allow_close()
         window.resize(1280, 800)
         window.show()

@@ -122,6 +122,7 @@ class Application:
         from sesame_desktop.services.session_store import SessionStore
         from sesame_desktop.services.sessions import SessionManager
         from sesame_desktop.services.settings_service import SettingsService
+        from sesame_desktop.services.terminals import TerminalService
 
         self.qapp = qapp
         self.paths = paths
@@ -132,13 +133,15 @@ class Application:
         self.files = FileService(self.sessions)
         self.ports = PortService(self.sessions)
         self.choices = ChoiceStore(paths.config_dir)
+        self.terminals = TerminalService(self.sessions)
         self.ports.ports_changed.connect(
             lambda session_id, infos: self.sessions.record_ports(session_id, tuple(i.port for i in infos)))
         if window is None:
             window = MainWindow(self.settings, self.sessions, files=self.files, ports=self.ports,
-                                choices=self.choices, log_dir=paths.log_dir)
+                                choices=self.choices, terminals=self.terminals, log_dir=paths.log_dir)
         else:
-            window.attach(self.settings, self.sessions, files=self.files, ports=self.ports, choices=self.choices)
+            window.attach(self.settings, self.sessions, files=self.files, ports=self.ports, choices=self.choices,
+                          terminals=self.terminals)
         self.window = window
         self.window.setWindowIcon(qapp.windowIcon())
         self.messages: MessageCenter = self.window.messages
@@ -220,6 +223,7 @@ class Application:
         await self.window.aclose()
         await self.files.aclose()
         await self.choices.aclose()
+        await self.terminals.aclose()
 
     async def shutdown(self, choice: QuitChoice | None = None) -> None:
         """End (or pause) open sessions and close the window, within a time limit (by default End All)."""

@@ -25,19 +25,18 @@ import re
 from collections.abc import Callable
 
 from sesame_desktop.core.cells import char_width
+from sesame_desktop.core.screen_csi import TAB_WIDTH, csi
 from sesame_desktop.core.screen_row import (
     _DEC_GRAPHICS,
     WIDE_FILLER,
     Modes,
     Row,
     Saved,
-    parse_params,
 )
-from sesame_desktop.core.sgr import DEFAULT_STYLE, Style, apply_sgr, with_link
+from sesame_desktop.core.sgr import DEFAULT_STYLE, Style, with_link
 
 __all__ = ["WIDE_FILLER", "Modes", "Row", "Screen"]
 
-TAB_WIDTH = 8
 
 _TOKEN = re.compile(
     r"([^\x00-\x1f\x7f-\x9f]+)"  # 1: printable text
@@ -48,7 +47,6 @@ _TOKEN = re.compile(
     r"|\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*|[PX^_][^\x07\x1b]*|[ -/]*)"  # cut short: dropped
     r"|([\x00-\x1f\x7f-\x9f])"  # 8: a control character
 )
-_SGR_PARAMS = re.compile(r"[0-9;:]*")
 
 class Screen:
     """A grid of ``lines`` rows and a cursor (see the module docstring).
@@ -137,7 +135,7 @@ class Screen:
             elif group == 8:
                 self._control(m.group(8))
             elif group == 4:
-                self._csi(m.group(2), m.group(3), m.group(4))
+                csi(self, m.group(2), m.group(3), m.group(4))
             elif group == 5:
                 self._osc(m.group(5))
             elif group == 7:
@@ -369,147 +367,11 @@ class Screen:
         elif payload[:2] in ("0;", "2;"):
             self.title = payload[2:][:256]
 
-    # -- CSI -------------------------------------------------------------------------------
-
-    def _csi(self, raw: str, intermediates: str, final: str) -> None:
-        if final == "m" and not intermediates:
-            if _SGR_PARAMS.fullmatch(raw):
-                self.style = apply_sgr(self.style, raw)
-            return
-        if intermediates:
-            return  # DECSCUSR (cursor shape), DECSTR...: nothing to keep
-        private = raw[:1] if raw[:1] in ("?", ">", "<", "=") else ""
-        params = parse_params(raw[1:] if private else raw)
-        if private:
-            if private == "?" and final in "hl":
-                self._dec_modes(params, final == "h")
-            elif private == ">" and final == "c":
-                self._reply("\x1b[>0;10;1c")
-            return
-        n = params[0] or 1
-        if final in "AB":
-            y = self.y - n if final == "A" else self.y + n
-            lo, hi = (self.top, self.bottom) if self.top <= self.y <= self.bottom else (0, self.lines - 1)
-            self.y = max(lo, min(y, hi))
-            self.x = min(self.x, self.columns - 1) if self.wrap else self.x
-        elif final in "Ca":
-            self.x = self._limit_x(self.x + n)
-        elif final == "D":
-            self.x = max(0, min(self.x, self.columns if self.wrap else self.x) - n)
-        elif final in "EF":
-            y = self.y + n if final == "E" else self.y - n
-            self.y = max(0, min(y, self.lines - 1))
-            self.x = 0
-        elif final in "G`":
-            self.x = max(0, min(n - 1, self.columns - 1))
-        elif final in "Hf":
-            row = params[0] or 1
-            col = (params[1] if len(params) > 1 else 0) or 1
-            self._move_to(row - 1, col - 1)
-        elif final == "d":
-            self._move_to(n - 1, self.x)
-        elif final == "e":
-            self.y = max(0, min(self.y + n, self.lines - 1))
-        elif final == "J":
-            self.erase_in_display(params[0])
-        elif final == "K":
-            self.erase_in_line(params[0])
-        elif final == "X":
-            self._erase_cells(self.x, self.x + n)
-        elif final == "P":
-            line = self.grid[self.y]
-            x = min(self.x, self.columns - 1) if self.wrap else self.x
-            if x < len(line.chars):
-                self._split_wide(line, x, x + n)
-                del line.chars[x : x + n]
-                del line.styles[x : x + n]
-        elif final == "@":
-            self._insert_cells(self.grid[self.y], min(self.x, self.columns - 1), n)
-        elif final == "L":
-            if self.top <= self.y <= self.bottom:
-                for _ in range(min(n, self.bottom - self.y + 1)):
-                    del self.grid[self.bottom]
-                    self.grid.insert(self.y, Row(self.stream))
-                self.x = 0
-        elif final == "M":
-            if self.top <= self.y <= self.bottom:
-                for _ in range(min(n, self.bottom - self.y + 1)):
-                    del self.grid[self.y]
-                    self.grid.insert(self.bottom, Row(self.stream))
-                self.x = 0
-        elif final == "S":
-            self.scroll_up(n)
-        elif final == "T":
-            self.scroll_down(n)
-        elif final == "r":
-            top = (params[0] or 1) - 1
-            bottom = ((params[1] if len(params) > 1 else 0) or self.lines) - 1
-            bottom = min(bottom, self.lines - 1)
-            if top < bottom:
-                self.top, self.bottom = top, bottom
-                self._move_to(0, 0)
-        elif final == "s":
-            self.save_cursor()
-        elif final == "u":
-            self.restore_cursor()
-        elif final == "I":
-            self._tab(n)
-        elif final == "Z":
-            for _ in range(n):
-                self.x = max(0, ((min(self.x, self.columns) - 1) // TAB_WIDTH) * TAB_WIDTH)
-        elif final == "b":
-            self.write(self._last * min(n, self.columns * self.lines))
-        elif final == "g":
-            if params[0] == 3:
-                self.tabstops = set()
-            elif params[0] == 0 and self.tabstops is not None:
-                self.tabstops.discard(self.x)
-        elif final in "hl" and 4 in params:
-            self.insert = final == "h"
-        elif final == "n":
-            if params[0] == 5:
-                self._reply("\x1b[0n")
-            elif params[0] == 6:
-                y = self.y - self.top if self.origin else self.y
-                self._reply(f"\x1b[{y + 1};{min(self.x, self.columns - 1) + 1}R")
-        elif final == "c" and params[0] == 0:
-            self._reply("\x1b[?62;22c")
+    # -- replies ---------------------------------------------------------------------------
 
     def _reply(self, text: str) -> None:
         if self.on_reply is not None:
             self.on_reply(text)
-
-    def _dec_modes(self, params: list[int], on: bool) -> None:
-        modes = self.modes
-        for p in params:
-            if p == 1:
-                modes.app_cursor = on
-            elif p == 6:
-                self.origin = on
-                self._move_to(0, 0)
-            elif p == 7:
-                self.autowrap = on
-            elif p == 25:
-                modes.cursor_visible = on
-            elif p in (1000, 1002, 1003):
-                modes.mouse = on
-            elif p == 1006:
-                modes.mouse_sgr = on
-            elif p == 2004:
-                modes.bracketed_paste = on
-            elif p in (47, 1047, 1049):
-                if on and not modes.alternate:
-                    if p == 1049:
-                        self.save_cursor()
-                    self._enter_alternate()
-                elif not on and modes.alternate:
-                    self._leave_alternate()
-                    if p == 1049:
-                        self.restore_cursor()
-            elif on:
-                modes.extra.add(p)
-            else:
-                modes.extra.discard(p)
 
     def _enter_alternate(self) -> None:
         self._main = (self.grid, self._saved)

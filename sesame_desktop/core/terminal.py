@@ -8,10 +8,14 @@ How a chunk is handled:
 1. Each stream has its own incremental UTF-8 decoder (invalid bytes become U+FFFD) and holds
    back an escape sequence that is cut off at the end of a chunk, so results never depend on
    where the chunks were split.
-2. Text is split at ``\\n``. Lines made of printable text, tabs and SGR colour codes only (the
-   vast majority) are stored as they came, with the style in effect at their start; turning
-   them into clean text and style runs waits until a line is painted, copied or searched.
-3. A line with any other control (``\\r``, backspace, erase-in-line, cursor moves, OSC titles and
+2. What a chunk holds is found on its bytes, at C speed (counting, deleting bytes, one regular
+   expression that stops at escapes only): no control but tab and newline, CR LF line ends,
+   only whole SGR codes (and ``ESC[K`` right after what was written: it erases nothing)...
+3. Text is split at ``\\n`` (or CR LF). Lines made of printable text, tabs and SGR colour codes
+   only (the vast majority) are stored as they came, with the style in effect at their start;
+   turning them into clean text and style runs waits until a line is painted, copied or
+   searched (:mod:`~sesame_desktop.core.terminal_parse`).
+4. A line with any other control (``\\r``, backspace, erase-in-line, cursor moves, OSC titles and
    hyperlinks...) is replayed on a one-line "cell" model with a cursor, as a terminal would:
    carriage return overwrites, ``ESC[K`` erases. Controls that make no sense in a log
    (cursor up, screen erase, modes, bracketed paste...) are dropped whole.
@@ -26,28 +30,27 @@ a view.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
-from sesame_desktop.core.cells import char_width
-from sesame_desktop.core.screen import Row, Screen
+from sesame_desktop.core.screen import Screen
 from sesame_desktop.core.sgr import (
     DEFAULT_STYLE,
     SGR_RE,
     Style,
-    decode_raw,
-    end_style,
     expand_tabs_cells,
-    reset_style,
 )
 from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
     _CELLS,
     _NEEDS_CELL,
     _PLAIN,
     _RAW,
+    CR_ONLY,
+    ERASE_ONLY,
     META,
+    RAW_CODE_RE,
+    SIMPLE,
     STDERR,
     STDOUT,
     BufferEvent,
@@ -55,16 +58,18 @@ from sesame_desktop.core.terminal_lines import (  # noqa: F401 (re-exported)
     LiveRow,
     Stored,
     _Stream,
+    chunk_kind,
+    decode_raw_line,
     format_command_end,
     format_command_start,
-    is_simple,
     pack,
     pack_runs,
     snapshot_text,
     stored_size,
     unpack,
 )
-from sesame_desktop.core.terminal_store import MAX_LINE_CHARS, LineStore
+from sesame_desktop.core.terminal_parse import LineParser
+from sesame_desktop.core.terminal_store import MAX_LINE_CHARS  # noqa: F401 (re-exported)
 
 __all__ = [
     "META",
@@ -85,73 +90,12 @@ SCREEN_COLUMNS = 80
 SCREEN_LINES = 50
 """The console's screen: what cursor addressing in output can reach (the last 50 lines)."""
 
-
-
-
-_NON_SGR_ESC = re.compile(r"\x1b(?!\[[0-9;:]*m)")
-_INCOMPLETE = re.compile(
-    r"\x1b(?:\[[0-?]*[ -/]*|\][^\x07\x1b]*\x1b?|[PX^_][^\x07\x1b]*\x1b?|[ -/]*)\Z"
-)
-"""An escape sequence cut off by the end of the text (held back until more arrives)."""
-
-_NEEDS_SCREEN = re.compile(
-    r"\x1b\[[0-9;]*[ABEFHIJLMSTZ`abdefrsu@]|\x1b\[\?(?:1049|1047|47)[hl]|\x1b[78MDEc]|[\x0b\x0c]"
-)
-"""Controls that address the screen beyond the current line (cursor up, scroll regions...)."""
-_CR_ONLY = re.compile(r"[^\x00-\x0c\x0e-\x1f\x7f-\x9f]*")
-"""Printable text and carriage returns only (a progress bar redrawn in place)."""
-
-_MAX_PENDING = 1 << 20
 _DECODED_CACHE = 512
-_MAX_TAIL_PARTS = 64
 
 
-_OSC_ACROSS_LINES = re.compile(r"\x1b\][^\x07\x1b]*[\r\n][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
-def _without_newlines(m: re.Match[str]) -> str:
-    return m.group().replace("\n", "").replace("\r", "")
-
-
-def _style_after(style: Style, text: str) -> Style:
-    """The style after ``text`` (text, tabs, newlines and SGR codes), from its last reset on."""
-    k = max(text.rfind("\x1b[0m"), text.rfind("\x1b[m"))
-    if k >= 0:
-        style = reset_style(style)
-        text = text[k:]
-    return end_style(style, text)
-
-
-def _narrow(text: str) -> bool:
-    """Whether every character of ``text`` takes exactly one cell."""
-    return text.isascii() or all(char_width(ch) == 1 for ch in set(text))
-
-
-def _overprinted(base: str, cursor: int, piece: str) -> tuple[str, int]:
-    """``base`` with the cursor at ``cursor``, overwritten by ``piece`` (text and ``\r`` only).
-
-    Returns the text and the cursor column after it.
-    """
-    segments = piece.split("\r")
-    first = segments[0]
-    if first and cursor > len(base):
-        base += " " * (cursor - len(base))
-    text = base[:cursor] + first + base[cursor + len(first) :]
-    if len(segments) == 1:
-        return text, cursor + len(first)
-    last = segments[-1]
-    longest = max(map(len, segments))
-    if len(last) >= longest and len(last) >= len(text):  # the usual redraw: same width or wider
-        return last, len(last)
-    # walk back from the last segment: each earlier, longer one shows past what came after it
-    result = last
-    for seg in reversed([text, *segments[1:-1]]):
-        if len(seg) > len(result):
-            result += seg[len(result) :]
-    return result, len(last)
-
-
-class TerminalBuffer(LineStore):
+class TerminalBuffer(LineParser):
     """The bounded, parsed output of one session, shared by whoever displays it.
 
     The bottom of the buffer is a terminal screen (:class:`~sesame_desktop.core.screen.Screen`):
@@ -251,7 +195,7 @@ class TerminalBuffer(LineStore):
         line = self._decoded.get(key)
         if line is None:
             if lazy:
-                clean, runs, _ = decode_raw(item, self._start_style(key))  # type: ignore[arg-type]
+                clean, runs, _ = decode_raw_line(item, self._start_style(key))  # type: ignore[arg-type]
                 line = Line(clean, runs, STDOUT)
             else:
                 line = self._decode(item)  # type: ignore[arg-type]
@@ -263,11 +207,11 @@ class TerminalBuffer(LineStore):
     @staticmethod
     def _decode(item: Stored) -> Line:
         if isinstance(item, str):  # stdout, SGR codes inside, default style at the start
-            clean, runs, _ = decode_raw(item, DEFAULT_STYLE)
+            clean, runs, _ = decode_raw_line(item, DEFAULT_STYLE)
             return Line(clean, runs, STDOUT)
         kind, text, stream, extra = item
         if kind == _RAW:
-            clean, runs, _ = decode_raw(text, unpack(extra))
+            clean, runs, _ = decode_raw_line(text, unpack(extra))
             return Line(clean, runs, stream)
         if kind == _PLAIN:
             return Line(expand_tabs_cells(text) if "\t" in text else text, (), stream)
@@ -285,7 +229,7 @@ class TerminalBuffer(LineStore):
             kind, text, _, _ = item  # type: ignore[misc]
         if kind == _RAW and "\x1b" in text:
             cached = self._decoded.get(self._committed - n + index)
-            text = cached.text if cached is not None else SGR_RE.sub("", text)
+            text = cached.text if cached is not None else RAW_CODE_RE.sub("", text)
         return expand_tabs_cells(text) if kind != _CELLS and "\t" in text else text
 
     def snapshot(self) -> list[object]:
@@ -332,7 +276,7 @@ class TerminalBuffer(LineStore):
         if st.cell is not None:
             line = Line(st.cell.text, st.cell.runs(), st.name)
         else:
-            clean, runs, _ = decode_raw("".join(st.parts), st.start_style)
+            clean, runs, _ = decode_raw_line("".join(st.parts), st.start_style)
             line = Line(clean, runs, st.name)
         st.shown = (st.version, line)
         return line
@@ -347,8 +291,12 @@ class TerminalBuffer(LineStore):
         """
         if not data:
             return
+        if isinstance(data, str) and data.isascii():
+            data = data.encode("ascii")  # a copy: then its checks run on bytes, at C speed
         st = self._stream(stream)
-        hold_cr = False
+        hold_cr = crlf = False
+        colours = True  # (False: the text surely has no SGR code)
+        crs = lfs = 0
         if isinstance(data, str):
             text = data
             if text.endswith("\r"):
@@ -356,16 +304,30 @@ class TerminalBuffer(LineStore):
             if "\r" in text:
                 text = text.replace("\r\n", "\n")
             simple = _NEEDS_CELL.search(text) is None
+            cr_only = verified = erase = False
         else:
             if data.endswith(b"\r"):
                 data, hold_cr = data[:-1], True
-            if b"\r" in data:
+            # erasing right of the cursor while it is at the end of what was written: nothing
+            erase = st.cell is None and self._screen is None
+            crs = data.count(b"\r") if b"\r" in data else 0
+            lfs = data.count(b"\n") if crs else 0
+            if crs and not st.pending and crs == lfs:
+                # maybe CR LF line ends only (what a PTY sends): split as such, if nothing else
+                kind, verified = chunk_kind(data, st, erase, crs)
+                crlf = kind in (SIMPLE, ERASE_ONLY) and verified
+            if lfs and not crlf:
                 data = data.replace(b"\r\n", b"\n")
-            simple = is_simple(data, st)
+            if not crlf:
+                kind, verified = chunk_kind(data, st, erase)  # (then ESC[K stays: RAW_CODE_RE)
+            simple, cr_only = kind in (SIMPLE, ERASE_ONLY), kind == CR_ONLY
+            colours = kind != ERASE_ONLY
             text = st.decoder.decode(data)
             if hold_cr and st.decoder.getstate()[0]:  # the CR follows bytes held back: no CRLF
                 text += st.decoder.decode(b"\r")
                 hold_cr = simple = False
+                if crlf:
+                    text, crlf = text.replace("\r\n", "\n"), False
         if st.pending:
             pending, st.pending = st.pending, ""
             if pending.endswith("\r"):
@@ -374,42 +336,36 @@ class TerminalBuffer(LineStore):
                 else:
                     simple = False
             text = pending + text
+            if "\x1b" in pending:
+                cr_only, colours = False, True
+                # the code cut off by the last chunk, now whole?
+                m = (RAW_CODE_RE if erase else SGR_RE).match(text)
+                verified = verified and m is not None and pending.count("\x1b") == 1
+                verified = verified and m is not None and m.end() > len(pending)
         if not text and not hold_cr:
             return
-        tail_start = text.rfind("\n") + 1
-        if "\x1b]" in text:  # an OSC string runs to its terminator, newlines and all
-            osc = text.rfind("\x1b]")
-            if osc < tail_start and "\x07" not in text[osc:] and "\x1b" not in text[osc + 2 :]:
-                if len(text) - osc <= _MAX_PENDING:
-                    st.pending = text[osc:]
-                text = text[:osc]
-                tail_start = text.rfind("\n") + 1
-            if "\n" in text:
-                text = _OSC_ACROSS_LINES.sub(_without_newlines, text)
-                tail_start = text.rfind("\n") + 1
-        esc = text.find("\x1b", tail_start)
-        if esc >= 0:
-            m = _INCOMPLETE.search(text, esc)
-            if m is not None:
-                if len(text) - m.start() <= _MAX_PENDING:
-                    st.pending = text[m.start() :]
-                text = text[: m.start()]
+        if "\x1b" in text:
+            if simple and verified:  # only SGR codes, maybe one cut off at the end
+                esc = text.rfind("\x1b")
+                if RAW_CODE_RE.match(text, esc) is None:
+                    st.pending = text[esc:]
+                    text = text[:esc]
+            else:
+                text, simple = self._escapes(st, text, simple)
         if hold_cr:
             st.pending += "\r"
-        checked = False
-        if "\x1b[K" in text and st.cell is None and self._screen is None:
-            # erasing right of the cursor while it is at the end of what was written: nothing
-            stripped = text.replace("\x1b[K", "")
-            if simple:
-                if not _NON_SGR_ESC.search(stripped):
-                    text = stripped
-                    checked = True
-            elif _NEEDS_CELL.search(stripped) is None:
-                text, simple, checked = stripped, True, True
+        pieces = None
+        if crlf:  # every CR is followed by LF, if there is no lone CR among them: then split
+            pieces = text.splitlines()  # at CR LF and LF in one pass (no other line breaks)
+            if text.endswith("\n"):
+                pieces.append("")
+            if len(pieces) - 1 != lfs or (
+                not text.isascii() and ("\u2028" in text or "\u2029" in text)
+            ):
+                pieces, text = None, text.replace("\r\n", "\n")  # a lone CR: overprinting
+                simple, cr_only = False, "\x1b" not in text and "\t" not in text
         if text:
-            if simple and not checked and "\x1b" in text and _NON_SGR_ESC.search(text):
-                simple = False
-            self._feed_text(st, text, simple)
+            self._feed_text(st, text, simple, cr_only, pieces, crs, colours)
             self._changed()
 
     def finish(self, stream: str | None = None) -> None:
@@ -484,185 +440,3 @@ class TerminalBuffer(LineStore):
         self._live.clear()
         self._changed(BufferEvent.CLEARED)
 
-    # -- internals -------------------------------------------------------------------------
-
-    def _stream(self, name: str) -> _Stream:
-        name = STDERR if name == STDERR else STDOUT  # anything else is shown as stdout
-        st = self._streams.get(name)
-        if st is None:
-            st = self._streams[name] = _Stream(name)
-        return st
-
-    def _commit_live(self, st: _Stream, tail: str = "") -> None:
-        """Finish the live line of ``st`` (plus ``tail``, plain/SGR text) and start a new one."""
-        if st.cell is not None:
-            cell = st.cell
-            if tail:
-                st.style = cell.play(tail, st.style)
-            self._append((_CELLS, cell.text, st.name, pack_runs(cell.runs())))
-            st.cell = None
-        else:
-            text = "".join(st.parts) + tail if st.parts else tail
-            if len(text) > MAX_LINE_CHARS:
-                st.parts, st.size = [text], len(text)
-                self._break_long_line(st)
-                text = st.parts[0] if st.parts else ""
-            self._append(self._make_fast(st, text, st.start_style))
-            st.parts = []
-            st.size = 0
-            if "\x1b" in tail:
-                st.style = end_style(st.style, tail)
-        if st in self._live:
-            self._live.remove(st)
-        st.start_style = st.style
-
-    def _to_cell(self, st: _Stream) -> LiveRow:
-        if st.cell is None:
-            if st.parts:
-                clean, runs, _ = decode_raw("".join(st.parts), st.start_style)
-                st.cell = LiveRow.from_text(clean, runs, st.name, self._screen_size[0])
-                st.parts = []
-                st.size = 0
-            else:
-                st.cell = LiveRow(Row(st.name), 0, self._screen_size[0])
-            self._set_live(st)
-        return st.cell
-
-    def _add_fast_part(self, st: _Stream, part: str) -> None:
-        if not part:
-            return
-        if st.cell is not None:
-            st.style = st.cell.play(part, st.style)
-            return
-        if not st.parts and part[0] == "\x1b" and not SGR_RE.sub("", part):
-            st.style = st.start_style = end_style(st.style, part)  # colours only: no line yet
-            return
-        st.parts.append(part)
-        st.size += len(part)
-        if len(st.parts) > _MAX_TAIL_PARTS:  # keep a line written in tiny pieces cheap
-            st.parts = ["".join(st.parts)]
-        self._set_live(st)
-        if "\x1b" in part:
-            st.style = end_style(st.style, part)
-        if st.size > MAX_LINE_CHARS:
-            self._break_long_line(st)
-
-    def _overprint(self, st: _Stream, piece: str, ends_line: bool) -> bool:
-        """Apply a piece of text and carriage returns without a cell model, if that is exact."""
-        if st.style is not DEFAULT_STYLE:
-            return False
-        if st.cell is not None:
-            cell = st.cell
-            if not cell.plain():
-                return False
-            base, cursor = cell.text, cell.cursor
-        elif st.parts:
-            if st.start_style is not DEFAULT_STYLE:
-                return False
-            base = "".join(st.parts)
-            if "\x1b" in base or "\t" in base:
-                return False
-            cursor = len(base)
-        else:
-            base, cursor = "", 0
-        if not _narrow(piece) or not _narrow(base):
-            return False  # wide characters: the cells of a live row count them
-        text, cursor = _overprinted(base, cursor, piece)
-        st.parts = []
-        st.size = 0
-        st.cell = None
-        if ends_line:
-            self._commit_live(st, text)
-        elif cursor == len(text):
-            self._add_fast_part(st, text)
-            if not text and st in self._live:
-                self._live.remove(st)
-        else:
-            st.cell = LiveRow(Row.from_text(text, (), st.name), cursor, self._screen_size[0])
-            self._set_live(st)
-        return True
-
-    def _feed_text(self, st: _Stream, text: str, simple: bool) -> None:
-        """Split ``text`` into lines; ``simple``: it has no control but tab, newline and SGR."""
-        st.version += 1
-        if self._screen is not None:
-            if self._screen_owner is st:
-                self._play_screen(st, text)
-                return
-        pieces = text.split("\n")
-        last = len(pieces) - 1
-        if simple:
-            if last:
-                self._commit_live(st, pieces[0])
-                if last > 1:
-                    middle = text[len(pieces[0]) + 1 : len(text) - len(pieces[last]) - 1]
-                    self._extend_simple(st, pieces, last, middle)
-            self._add_fast_part(st, pieces[last])
-            return
-        for i, piece in enumerate(pieces):
-            if not _NEEDS_CELL.search(piece):
-                if i < last:
-                    self._commit_live(st, piece)
-                else:
-                    self._add_fast_part(st, piece)
-            elif _CR_ONLY.fullmatch(piece) and self._overprint(st, piece, i < last):
-                pass
-            elif _NEEDS_SCREEN.search(piece):
-                self._enter_screen(st)
-                self._play_screen(st, "\n".join(pieces[i:]))
-                return
-            else:
-                cell = self._to_cell(st)
-                st.style = cell.play(piece, st.style)
-                if i < last or len(cell.text) > MAX_LINE_CHARS:
-                    self._commit_live(st)
-                elif not cell.text and not cell.cursor:  # nothing shown, nothing to keep
-                    st.cell = None
-                    st.start_style = st.style
-                    self._live.remove(st)
-
-    def _extend_simple(self, st: _Stream, pieces: list[str], last: int, text: str) -> None:
-        """Append ``pieces[1:last]`` (``text``: them joined by newlines): whole lines of text,
-        tabs and SGR codes (the hot loop)."""
-        name = st.name
-        style = st.style
-        middle = pieces[1:last]
-        if name == STDOUT and "\x1b" in text:
-            # coloured stdout: kept as it came; the style each line starts in is worked out
-            # when it is looked at (from the style at the start of the run, see _start_style)
-            first = self._committed
-            self._lines.extend(middle)
-            self._lazy.append((first, first + len(middle), style))
-            self._lazy_firsts.append(first)
-            st.style = st.start_style = _style_after(style, text)
-        elif style is DEFAULT_STYLE and "\x1b" not in text:  # plain text
-            if name == STDOUT:
-                self._lines.extend(middle)
-            else:
-                self._lines.extend([(_PLAIN, p, name, None) for p in middle])
-        else:
-            out: list[object] = []
-            stdout = name == STDOUT
-            packed = pack(style)
-            for p in middle:
-                if "\x1b" in p:
-                    out.append(p if stdout and packed is None else (_RAW, p, name, packed))
-                    k = p.rfind("\x1b")
-                    if p.startswith("\x1b[0m", k) or p.startswith("\x1b[m", k):
-                        new = reset_style(style)
-                    else:
-                        new = end_style(style, p)
-                    if new is not style:
-                        style, packed = new, pack(new)
-                elif style is DEFAULT_STYLE:
-                    out.append(p if stdout else (_PLAIN, p, name, None))
-                else:
-                    out.append((_RAW, p, name, packed))
-            self._lines.extend(out)
-            st.style = st.start_style = style
-        self._committed += len(middle)
-        self._chars += len(text) - len(middle) + 1
-        if len(self._lines) > self.max_lines or self._chars > self.max_chars:
-            self._trim()
-        if len(text) > MAX_LINE_CHARS and any(len(p) > MAX_LINE_CHARS for p in middle):
-            self._split_committed(len(middle))

@@ -10,7 +10,7 @@ from enum import Enum
 from typing import NamedTuple, TypeAlias
 
 from sesame_desktop.core.screen import Row, Screen
-from sesame_desktop.core.sgr import DEFAULT_STYLE, SGR_RE, Run, Style, expand_tabs_cells
+from sesame_desktop.core.sgr import DEFAULT_STYLE, Run, Style, decode_raw, expand_tabs_cells
 
 STDOUT = "stdout"
 STDERR = "stderr"
@@ -46,6 +46,16 @@ _CONTROL_BYTES = bytes([*range(0x09), *range(0x0B, 0x1B), *range(0x1C, 0x20), 0x
 
 _C1_BYTES = re.compile(rb"\xc2[\x80-\x9f]")
 
+
+
+RAW_CODE_RE = re.compile(r"\x1b\[(?:[0-9;:]*m|K)")
+"""A code that raw (kept as it came) text may hold: SGR, or ``ESC[K`` where it erases nothing
+(the cursor is at the end of what was written, as it always is in raw text)."""
+
+
+def decode_raw_line(raw: str, start: Style) -> tuple[str, tuple[Run, ...], Style]:
+    """:func:`~sesame_desktop.core.sgr.decode_raw` of raw text that may hold ``ESC[K``."""
+    return decode_raw(raw.replace("\x1b[K", "") if "\x1b[K" in raw else raw, start)
 
 
 _NEEDS_CELL = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f-\x9f]|\x1b(?!\[[0-9;:]*m)")
@@ -162,19 +172,60 @@ def snapshot_text(parts: list[object]) -> str:
     """The plain text of a :meth:`TerminalBuffer.snapshot` (safe to run on another thread)."""
     strings = [item if type(item) is str else item[1] for item in parts]  # type: ignore[index]
     text = "\n".join(strings)
-    if "\x1b" in text:  # SGR codes of raw lines (an SGR sequence never spans lines)
-        text = SGR_RE.sub("", text)
+    if "\x1b" in text:  # codes of raw lines (an SGR sequence never spans lines)
+        text = RAW_CODE_RE.sub("", text)
     return expand_tabs_cells(text) if "\t" in text else text
+
+
+SIMPLE = 1
+"""Kind of a chunk: printable text, tabs, newlines and escapes (maybe SGR codes) only."""
+CR_ONLY = 2
+"""Kind of a chunk: printable text, newlines and carriage returns only (a progress bar)."""
+OTHER = 0
+"""Kind of a chunk: anything else (other controls; C1 controls)."""
+ERASE_ONLY = 3
+"""Kind of a chunk: :data:`SIMPLE`, and its only escapes are ``ESC[K`` (no colours)."""
+
+
+_NON_SGR_ESC_BYTES = re.compile(rb"\x1b(?!\[[0-9;:]*+m)")
+_NON_SGR_OR_EL_BYTES = re.compile(rb"\x1b(?!\[[0-9;:]*+m)(?!\[K)")
+_NON_EL_BYTES = re.compile(rb"\x1b(?!\[K)")
+_SGR_START_BYTES = re.compile(rb"\x1b(?:\[[0-9;:]*)?")
+
+
+def chunk_kind(data: bytes, st: _Stream, erase: bool = False, crs: int = 0) -> tuple[int, bool]:
+    """:data:`SIMPLE`, :data:`ERASE_ONLY`, :data:`CR_ONLY` or :data:`OTHER`, and whether every escape in ``data``
+    is a whole SGR code (the last one may be cut off by the end of the chunk); with ``erase``,
+    ``ESC[K`` counts as one too; ``crs``: carriage returns not to count as controls.
+
+    Counting and deleting bytes runs at gigabytes a second, a regular expression that stops at
+    escapes only at hundreds of megabytes; a look at every character in Python would not do.
+    """
+    if (b"\xc2" in data and _C1_BYTES.search(data)) or (
+        # C1 controls U+0080..U+009F are encoded C2 80..C2 9F (maybe split across chunks)
+        st.decoder.getstate()[0] == b"\xc2" and data[:1] and data[0] < 0xA0
+    ):
+        return OTHER, False
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES)) - crs
+    if not controls:
+        if b"\x1b" not in data:
+            return SIMPLE, True
+        if erase:
+            m = _NON_EL_BYTES.search(data)
+            if m is None or _SGR_START_BYTES.fullmatch(data, m.start()) is not None:
+                return ERASE_ONLY, True
+            m = _NON_SGR_OR_EL_BYTES.search(data, m.start())
+        else:
+            m = _NON_SGR_ESC_BYTES.search(data)
+        return SIMPLE, m is None or _SGR_START_BYTES.fullmatch(data, m.start()) is not None
+    if controls == data.count(b"\r") and b"\x1b" not in data and b"\t" not in data:
+        return CR_ONLY, False
+    return OTHER, False
 
 
 def is_simple(data: bytes, st: _Stream) -> bool:
     """No control byte but tab, newline and ESC; no C1 control (also split from the last chunk)."""
-    return (
-        len(data.translate(None, _CONTROL_BYTES)) == len(data)
-        # C1 controls U+0080..U+009F are encoded C2 80..C2 9F (maybe split across chunks)
-        and (b"\xc2" not in data or not _C1_BYTES.search(data))
-        and not (st.decoder.getstate()[0] == b"\xc2" and data[:1] and data[0] < 0xA0)
-    )
+    return chunk_kind(data, st)[0] in (SIMPLE, ERASE_ONLY)
 
 
 class LiveRow:

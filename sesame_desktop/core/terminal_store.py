@@ -7,9 +7,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
+from itertools import islice
 
 from sesame_desktop.core.screen import Row, Screen
-from sesame_desktop.core.sgr import DEFAULT_STYLE, SGR_RE, Style, end_style
+from sesame_desktop.core.sgr import DEFAULT_STYLE, SGR_RE, Style, end_style, reset_style
 from sesame_desktop.core.terminal_lines import (
     _CELLS,
     _NEEDS_CELL,
@@ -29,6 +30,15 @@ from sesame_desktop.core.terminal_lines import (
 
 MAX_LINE_CHARS = 1 << 20
 """A longer line is cut into lines of this length (as a terminal wraps), wherever it came from."""
+
+
+def _size_of_first(lines: deque[object], k: int) -> int:
+    """Characters held by the first ``k`` stored lines (see :func:`stored_size`)."""
+    if not k:
+        return 0
+    if set(map(type, islice(lines, k))) == {str}:  # the usual case, at C speed
+        return sum(map(len, islice(lines, k)))  # type: ignore[arg-type]
+    return sum(map(stored_size, islice(lines, k)))
 
 
 class LineStore:
@@ -80,6 +90,9 @@ class LineStore:
         self._tapped = self._committed
         taps = self._line_taps
         lines = self._lines
+        new: list[str] = list(islice(lines, start - first, None))  # type: ignore[arg-type]
+        if set(map(type, new)) == {str} and not any(hint in "\n".join(new) for hint, _ in taps):
+            return  # stdout lines, none of them of interest (looked at in C, not line by line)
         for key in range(start, self._committed):
             item = lines[key - first]
             if type(item) is str:
@@ -108,7 +121,7 @@ class LineStore:
     def _trim(self) -> None:
         lines = self._lines
         k = max(0, len(lines) - self.max_lines)  # lines to drop from the front
-        chars = self._chars - sum(stored_size(lines[i]) for i in range(k))
+        chars = self._chars - _size_of_first(lines, k)
         while chars > self.max_chars and len(lines) - k > 1:
             chars -= stored_size(lines[k])
             k += 1
@@ -120,8 +133,9 @@ class LineStore:
             style = self._start_style(new_first)
             self._lazy[0] = (new_first, self._lazy[0][1], style)
             self._lazy_firsts[0] = new_first
+        popleft = lines.popleft
         for _ in range(k):
-            lines.popleft()
+            popleft()
         self._chars = chars
         while self._lazy and self._lazy[0][1] <= new_first:
             del self._lazy[0]
@@ -139,23 +153,34 @@ class LineStore:
         return (_PLAIN, text, st.name, None)
 
     def _start_style(self, number: int) -> Style:
-        """The style line ``number`` (a coloured stdout line kept as it came) starts in."""
+        """The style line ``number`` (a coloured stdout line kept as it came) starts in.
+
+        Found from the nearest line before it that resets the style (usually the one just
+        before), a remembered style, or the start of its run, whichever comes first going back.
+        """
         i = bisect_right(self._lazy_firsts, number) - 1
         if i < 0 or number >= self._lazy[i][1]:
             return DEFAULT_STYLE
         first, _, style = self._lazy[i]
         memo = self._lazy_memo
+        lines = self._lines
+        base = self._committed - len(lines)
         at = number
-        while at > first and at not in memo:
+        while at > first:
+            known = memo.get(at)
+            if known is not None:
+                style = known
+                break
+            item: str = lines[at - 1 - base]  # type: ignore[assignment]
+            k = max(item.rfind("\x1b[0m"), item.rfind("\x1b[m"))
+            if k >= 0:  # SGR codes never touch the link: it is the run's all along
+                style = end_style(reset_style(style), item[k:])
+                break
             at -= 1
-        if at > first:
-            style = memo[at]
-        n = len(self._lines)
-        base = self._committed - n
         while at < number:
-            item = self._lines[at - base]
-            if "\x1b" in item:  # type: ignore[operator]
-                style = end_style(style, item)  # type: ignore[arg-type]
+            item = lines[at - base]  # type: ignore[assignment]
+            if "\x1b" in item:
+                style = end_style(style, item)
             at += 1
             if len(memo) > 4096:
                 memo.clear()

@@ -13,16 +13,21 @@ session's.
   session's processes, and on macOS a user may ask about their own processes while the
   system-wide table needs root. On Linux the kernel's table of listening sockets is asked
   once instead (netlink, with the inodes of the processes' open sockets), which costs a
-  fraction of a millisecond where psutil parses every connection of the computer per process. A scan command run *inside* an isolated local sandbox would
-  not do: each command gets its own PID namespace there.
-- Other sandboxes (E2B, always Linux): one short shell command inside the sandbox prints the
-  LISTEN lines of the socket tables and the socket links of every process it can see (its
-  ``/proc`` shows only the sandbox's processes, and only those of its own user can be read),
-  and the text is parsed here. It needs ``grep`` and GNU ``find``, as in E2B's templates.
+  fraction of a millisecond where psutil parses every connection of the computer per process.
+  A scan command run *inside* an isolated local sandbox would not do: each command gets its
+  own PID namespace there.
+- Other sandboxes (E2B, always Linux): one short shell command inside the sandbox (run as
+  root, as envd allows, so that servers started with ``sudo`` are seen too) prints the LISTEN
+  lines of the socket tables and the socket links of every process (its ``/proc`` shows only
+  the sandbox's processes), each with the process's pid (:data:`PORTS_SCAN_COMMAND`, every
+  poll). To tell which command's process tree holds each port (:func:`port_owners`, when the
+  ports change), :data:`SCAN_COMMAND` adds every process's parent, process group and
+  session. Either prints at most :data:`MAX_SCAN_BYTES`; the text is parsed here
+  (:mod:`sesame_desktop.core.port_scan`, which trusts none of it). They need ``grep``,
+  ``head``, ``awk`` and GNU ``find``, as in E2B's templates.
 
 envd's own port (49983) is never reported, nor the ports of a local E2B-compatible server
-(:func:`service_ports`). Processes the sandbox's user cannot read (started with ``sudo`` in an
-E2B sandbox) are not seen. ``bench/ports.py`` measures both paths.
+(:func:`service_ports`). ``bench/ports.py`` measures both paths.
 """
 
 from __future__ import annotations
@@ -32,34 +37,47 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import psutil
 
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.port_scan import PortScan, parse_port_scan, ports_by_command
 from sesame_desktop.core.ports import (
+    EXCLUDED_PORTS,
     NETLINK_SOCK_DIAG,
     ListeningSocket,
     inet_diag_request,
     owned_listening_ports,
     parse_inet_diag,
-    parse_proc_net_tcp,
     socket_inode,
 )
-from sesame_desktop.sandbox.base import Sandbox
+from sesame_desktop.sandbox.base import CommandResult, Sandbox
 from sesame_desktop.sandbox.local import LocalSandbox
 from sesame_desktop.sandbox.local_process import ProcessTree, parent_map
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SCAN_TIMEOUT_S = 10.0
-SCAN_COMMAND = (
-    "grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6 2>/dev/null; "
-    "find /proc/[0-9]*/fd -lname 'socket:*' -printf '%l\\n' 2>/dev/null; true"
-)
-"""Run inside a sandbox: LISTEN lines of the socket tables, then ``socket:[inode]`` lines."""
+MAX_SCAN_BYTES = 256 * 1024
+"""The most a scan prints (and the app reads): a few thousand processes' worth."""
+_TABLES = "grep -h ' 0A ' /proc/net/tcp /proc/net/tcp6; "
+_SOCKETS = "find /proc/[0-9]*/fd -lname 'socket:*' -printf '%h %l\\n'; "
+_FAMILIES = ("LC_ALL=C awk '{ s = $0; if (sub(/.*\\) /, \"\", s) && split(s, f, \" \") >= 20) "
+             "print FILENAME, f[2], f[3], f[4] }' /proc/[0-9]*/stat; ")
+SCAN_COMMAND = f"{{ {_TABLES}{_SOCKETS}{_FAMILIES}}} 2>/dev/null | head -c {MAX_SCAN_BYTES}; true"
+"""Run inside a sandbox: LISTEN lines of the socket tables, ``/proc/<pid>/fd socket:[inode]``
+lines, then ``/proc/<pid>/stat <ppid> <pgrp> <session>`` lines (the fields after the last
+``)`` of a whole ``stat`` line; a process's name is too short to make one). The most telling
+lines come first, in case the output is cut."""
+PORTS_SCAN_COMMAND = f"{{ {_TABLES}{_SOCKETS}}} 2>/dev/null | head -c {MAX_SCAN_BYTES}; true"
+"""The same without the family ties: enough for which ports listen (the scan every poll makes)."""
+PARSE_IN_EXECUTOR_BYTES = 64 * 1024
+"""A scan longer than this is parsed off the event loop."""
 
 
 class PortScanFailed(UserFacingError):
@@ -77,17 +95,27 @@ async def listening_ports(sandbox: Sandbox) -> set[int]:
         if not trees:
             return set()
         return await asyncio.get_running_loop().run_in_executor(None, tree_listening_ports, trees)
-    return await _scan_inside(sandbox)
+    excluded = EXCLUDED_PORTS | service_ports(sandbox)
+    text = await _scan_inside(sandbox, PORTS_SCAN_COMMAND)
+    return await _parse_scan(text, lambda scan: scan.owned_ports(excluded))
 
 
-async def port_owners(sandbox: Sandbox) -> dict[int, frozenset[int]]:
+async def port_owners(sandbox: Sandbox, commands: Iterable[int] = ()) -> dict[int, frozenset[int]]:
     """The listening ports of each command, by the pid of the command that leads its tree.
 
-    Known for local sessions (their process trees are on this computer); empty where it is
-    not known (E2B: the ports are found by a scan inside the sandbox, not per command).
+    Args:
+        commands: the pids of the session's commands (E2B: the pids envd gave them). Local
+            sessions know their own command trees and need none.
+
+    Raises:
+        UserFacingError: the sandbox could not be asked (E2B).
     """
     if not isinstance(sandbox, LocalSandbox):
-        return {}
+        pids, excluded = [pid for pid in commands if pid > 1], EXCLUDED_PORTS | service_ports(sandbox)
+        if not pids:
+            return {}
+        text = await _scan_inside(sandbox, SCAN_COMMAND)
+        return await _parse_scan(text, lambda scan: ports_by_command(scan, pids, excluded))
     trees = sandbox.command_trees()
     if not trees:
         return {}
@@ -98,16 +126,51 @@ async def port_owners(sandbox: Sandbox) -> dict[int, frozenset[int]]:
     return await asyncio.get_running_loop().run_in_executor(None, owners)
 
 
-async def _scan_inside(sandbox: Sandbox) -> set[int]:
+async def _scan_inside(sandbox: Sandbox, command: str) -> str:
+    """The text ``command`` (a scan) prints in ``sandbox``: whole lines, at most :data:`MAX_SCAN_BYTES`."""
     out = bytearray()
     err = bytearray()
-    result = await sandbox.run(SCAN_COMMAND, on_stdout=out.extend, on_stderr=err.extend, cwd="/",
-                               timeout_s=SCAN_TIMEOUT_S)
+
+    def on_stdout(chunk: bytes | str) -> None:  # never more than the scan may print
+        if len(out) < MAX_SCAN_BYTES:
+            data = chunk.encode() if isinstance(chunk, str) else chunk
+            out.extend(data[:MAX_SCAN_BYTES - len(out)])
+
+    def on_stderr(chunk: bytes | str) -> None:
+        if len(err) < 4096:
+            data = chunk.encode() if isinstance(chunk, str) else chunk
+            err.extend(data[:4096 - len(err)])
+
+    result = await _run_scan(sandbox, command, on_stdout, on_stderr)
     if not result.ok:
         raise PortScanFailed(UserMessage(
             "Ports not checked", "The sandbox could not list its listening ports.",
             details=(bytes(err) or bytes(out)).decode(errors="replace")[:500]))
-    return parse_scan_output(out.decode(errors="replace")) - service_ports(sandbox)
+    if len(out) >= MAX_SCAN_BYTES:  # cut short: its last line may be a part of one
+        del out[out.rfind(b"\n") + 1:]
+    return out.decode(errors="replace")
+
+
+async def _run_scan(sandbox: Sandbox, command: str, on_stdout: Callable[[bytes | str], None],
+                    on_stderr: Callable[[bytes | str], None]) -> CommandResult:
+    """Run a scan ``command``; in an E2B sandbox as root (as envd lets every client), so that
+    the sockets of servers started with ``sudo`` are seen too, not only the user's."""
+    if sandbox.kind is ProviderKind.E2B:  # checked by kind: importing the e2b SDK here would slow the start-up
+        from sesame_desktop.sandbox.e2b_provider import E2BCommand, E2BSandbox
+
+        if isinstance(sandbox, E2BSandbox):
+            handle = await sandbox.call(sandbox.sdk.commands.run(
+                command, background=True, user="root", cwd="/", timeout=SCAN_TIMEOUT_S,
+                on_stdout=on_stdout, on_stderr=on_stderr, retain_output=False))
+            return await E2BCommand(handle, sandbox).wait()
+    return await sandbox.run(command, on_stdout=on_stdout, on_stderr=on_stderr, cwd="/", timeout_s=SCAN_TIMEOUT_S)
+
+
+async def _parse_scan(text: str, answer: Callable[[PortScan], T]) -> T:
+    """``answer`` about the scan in ``text``; off the event loop when the text is long."""
+    if len(text) <= PARSE_IN_EXECUTOR_BYTES:
+        return answer(parse_port_scan(text))
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: answer(parse_port_scan(text)))
 
 
 def service_ports(sandbox: Sandbox) -> frozenset[int]:
@@ -138,16 +201,8 @@ def service_ports(sandbox: Sandbox) -> frozenset[int]:
 
 
 def parse_scan_output(text: str) -> set[int]:
-    """The owned listening ports in the output of :data:`SCAN_COMMAND`."""
-    tables: list[str] = []
-    inodes: set[int] = set()
-    for line in text.splitlines():
-        inode = socket_inode(line.strip())
-        if inode is not None:
-            inodes.add(inode)
-        else:
-            tables.append(line)
-    return owned_listening_ports(parse_proc_net_tcp("\n".join(tables)), inodes)
+    """The owned listening ports in the output of :data:`SCAN_COMMAND` or :data:`PORTS_SCAN_COMMAND`."""
+    return parse_port_scan(text).owned_ports()
 
 
 # -- this computer: psutil ------------------------------------------------------------------

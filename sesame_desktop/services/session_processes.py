@@ -50,13 +50,21 @@ class SessionProcesses:
         return tuple(sorted(rows, key=lambda p: p.started_at, reverse=True))
 
     async def process_ports(self: SessionManager, session_id: str) -> dict[int, frozenset[int]]:
-        """Listening ports by the pid of the command that opened them, where known (local)."""
+        """Listening ports by the pid of the command whose process tree opened them.
+
+        Every command of the session is asked about, ended ones too (a server that a finished
+        command left behind still belongs to it). Ports of no command (started in the Terminal
+        tab, say) are in no entry.
+
+        Raises:
+            UserFacingError: the sandbox could not be asked.
+        """
         session = self._sessions.get(session_id)
         if session is None or session.sandbox is None:
             return {}
         from sesame_desktop.sandbox.ports import port_owners  # psutil: with the first look at ports
 
-        return await port_owners(session.sandbox)
+        return await port_owners(session.sandbox, [pid for pid in session.commands if pid > 0])
 
     def stop_process(self: SessionManager, session_id: str, pid: int) -> bool:
         """Stop one command (foreground or background); False when it is not running."""

@@ -98,6 +98,7 @@ class Terminal(QObject):
         self._set_state(running=True)
         pty = self._pty
         ended = asyncio.ensure_future(pty.wait())
+        ended.add_done_callback(_observed)  # its failure is seen even when this task is cancelled
         try:
             while True:
                 item = asyncio.ensure_future(self._queue.get())
@@ -157,8 +158,8 @@ class TerminalService(QObject):
     def terminals(self, session_id: str) -> list[Terminal]:
         return [t for t in self._terminals.values() if t.session_id == session_id]
 
-    async def close(self) -> None:
-        """End every terminal (on quit)."""
+    async def aclose(self) -> None:
+        """End every terminal and wait for their shells' tasks (on quit, by the service's owner)."""
         for terminal in list(self._terminals.values()):
             terminal.close()
         await self._tasks.close()
@@ -175,3 +176,9 @@ class TerminalService(QObject):
         if not snapshot.state.open:  # the sandbox is ending or gone: so are its shells
             for terminal in self.terminals(snapshot.id):
                 terminal.close()
+
+
+def _observed(future: asyncio.Future[object]) -> None:
+    """Mark a finished future's exception as seen (how the shell ended no longer matters)."""
+    if not future.cancelled():
+        future.exception()

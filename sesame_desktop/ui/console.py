@@ -23,7 +23,6 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QGuiApplication,
     QKeyEvent,
-    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -33,12 +32,17 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QMessageBox, QToolButton, QWidget
 
 from sesame_desktop.core.cells import text_width
-from sesame_desktop.core.link_text import link_text, shown_host_mismatch
-from sesame_desktop.core.links import link_at
 from sesame_desktop.core.scroll_model import Pos, ScrollModel
 from sesame_desktop.core.terminal import DEFAULT_SCROLLBACK, BufferEvent, TerminalBuffer
 from sesame_desktop.core.text_search import BufferSearch
 from sesame_desktop.ui.console_find import FindBar
+from sesame_desktop.ui.console_input import (
+    double_clicked,
+    key_pressed,
+    link_under,
+    mouse_moved,
+    shown_host_under,
+)
 from sesame_desktop.ui.console_jobs import TextJob
 from sesame_desktop.ui.console_links import ask_before_opening
 from sesame_desktop.ui.console_listener import BufferListener
@@ -455,22 +459,6 @@ class ConsoleView(QAbstractScrollArea):
         rows, line_height = self._rows_on_screen, self._fonts.line_height
         return hit_test(rows, self._text, cells_x, point.y(), line_height, nearest)
 
-    def _link_at(self, point: QPoint | QPointF) -> str | None:
-        hit = self._hit(point, nearest=False)
-        if hit is None:
-            return None
-        line = self._model.line(hit[0])
-        return link_at(line.text, line.runs, hit[1])
-
-    def _shown_host_at(self, point: QPoint | QPointF, target: str) -> str | None:
-        """The host the text of the OSC 8 link at ``point`` shows, when not ``target``'s."""
-        hit = self._hit(point, nearest=False)
-        if hit is None:
-            return None
-        line = self._model.line(hit[0])
-        visible = link_text(line.text, line.runs, hit[1])
-        return shown_host_mismatch(visible, target) if visible is not None else None
-
     def activate_link(self, target: str, shown_host: str | None = None) -> None:
         """Open ``target``; when its text showed another host, ask first (non-modally)."""
         if shown_host is None:
@@ -595,23 +583,7 @@ class ConsoleView(QAbstractScrollArea):
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        pos = event.position()
-        if event.buttons() & Qt.MouseButton.LeftButton and self._anchor is not None:
-            if pos.y() < 0:
-                self._scroll_rows(-1)
-            elif pos.y() > self.viewport().height():
-                self._scroll_rows(1)
-            self._cursor = self._hit(pos)
-            self.viewport().update()
-        else:
-            link = self._link_at(pos)
-            shape = Qt.CursorShape.PointingHandCursor if link else Qt.CursorShape.IBeamCursor
-            self.viewport().setCursor(shape)
-            tip = ""
-            if link:  # (starts with words, so Qt never takes it for rich text)
-                shown = self._shown_host_at(pos, link)
-                tip = f"Opens {link}" + (f"\n(the text shows {shown})" if shown else "")
-            self.viewport().setToolTip(tip)
+        mouse_moved(self, event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         press, self._press_at = self._press_at, None
@@ -619,61 +591,22 @@ class ConsoleView(QAbstractScrollArea):
             moved = (event.position().toPoint() - press).manhattanLength()
             if moved < QGuiApplication.styleHints().startDragDistance():
                 self._anchor = self._cursor = None
-                link = self._link_at(event.position())
+                link = link_under(self, event.position())
                 if link:
-                    self.activate_link(link, self._shown_host_at(event.position(), link))
+                    self.activate_link(link, shown_host_under(self, event.position(), link))
                 self.viewport().update()
             event.accept()
             return
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        hit = self._hit(event.position(), nearest=False)
-        if hit is not None:
-            text = self._text(hit[0])
-            for m in re.finditer(r"[\w./:@%+~-]+", text):
-                if m.start() <= hit[1] < m.end():
-                    self._anchor, self._cursor = (hit[0], m.start()), (hit[0], m.end())
-                    self.viewport().update()
-                    break
+        double_clicked(self, event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        key = event.key()
-        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
-        if event.matches(QKeySequence.StandardKey.Copy):
-            self.copy()
-        elif event.matches(QKeySequence.StandardKey.SelectAll):
-            self.select_all()
-        elif event.matches(QKeySequence.StandardKey.Find):
-            self.open_find()
-        elif ctrl and key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.zoom(1)
-        elif ctrl and key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
-            self.zoom(-1)
-        elif ctrl and key == Qt.Key.Key_0:
-            self.zoom(0)
-        elif key == Qt.Key.Key_F3:
-            self.find_next(backwards=bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
-        elif key == Qt.Key.Key_Escape and self._find_bar.isVisible():
-            self._find_bar.close_bar()
-        elif key == Qt.Key.Key_Escape:
-            self._anchor = self._cursor = None
-            self.viewport().update()
-        elif key in (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown):
-            page = max(1, self._model.rows - 1)
-            self._scroll_rows(-page if key == Qt.Key.Key_PageUp else page)
-        elif key in (Qt.Key.Key_Up, Qt.Key.Key_Down):
-            self._scroll_rows(-1 if key == Qt.Key.Key_Up else 1)
-        elif key == Qt.Key.Key_Home and ctrl:
-            self._model.top = (self._model.first(), 0)
-            self._set_follow(False)
-            self._sync()
-        elif key == Qt.Key.Key_End:
-            self.scroll_to_end()
-        else:
+        if not key_pressed(self, event):
             super().keyPressEvent(event)
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
-        link = self._link_at(event.pos())
-        shown = self._shown_host_at(event.pos(), link) if link else None
+        link = link_under(self, event.pos())
+        shown = shown_host_under(self, event.pos(), link) if link else None
         self._menu.show_at(event.globalPos(), link, shown)

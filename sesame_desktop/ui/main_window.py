@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # the services come from the app; the dialogs are imported wh
     from sesame_desktop.services.ports import PortService
     from sesame_desktop.services.sessions import SessionManager
     from sesame_desktop.services.settings_service import KeyStatus, SettingsService
+    from sesame_desktop.services.terminals import TerminalService
     from sesame_desktop.ui.agent_tabs import AgentTabs
     from sesame_desktop.ui.changes_view import ChangesView
     from sesame_desktop.ui.file_panel import FilePanel
@@ -95,13 +96,14 @@ class MainWindow(WindowQuestions, QMainWindow):
         files: FileService,
         ports: PortService,
         choices: ChoiceStore,
+        terminals: TerminalService,
         log_dir: Path | None = None,
     ) -> None:
         """The services come from their owner (:class:`sesame_desktop.app.Application`), which
         also closes them: the window creates none and closes none."""
         super().__init__()
         self._build_frame(settings.paths.config_dir, log_dir, messages)
-        self.attach(settings, sessions, files=files, ports=ports, choices=choices)
+        self.attach(settings, sessions, files=files, ports=ports, choices=choices, terminals=terminals)
 
     @classmethod
     def frame(cls, config_dir: Path, log_dir: Path | None = None) -> MainWindow:
@@ -139,7 +141,7 @@ class MainWindow(WindowQuestions, QMainWindow):
         self._expose_watcher.painted.connect(self._on_expose_watcher_painted)
 
     def attach(self, settings: SettingsService, sessions: SessionManager, *, files: FileService,
-               ports: PortService, choices: ChoiceStore) -> None:
+               ports: PortService, choices: ChoiceStore, terminals: TerminalService) -> None:
         """Hand the window its services (once): the session list, the actions and the workspace start working."""
         from sesame_desktop.services.agent_env import SessionEnvironment
         from sesame_desktop.services.tasks import TaskGroupOwner
@@ -160,7 +162,8 @@ class MainWindow(WindowQuestions, QMainWindow):
         sessions.session_added.connect(self._on_sessions_session_added)
         sessions.problem.connect(self.messages.show_message)
         sessions.lifetime_running_out.connect(self._on_sessions_lifetime_running_out)
-        self.workspace: Workspace = Workspace(self, sessions, files=files, ports=ports, settings=settings)
+        self.workspace: Workspace = Workspace(self, sessions, files=files, ports=ports, terminals=terminals,
+                                              settings=settings)
         sessions.before_session_added(self.workspace.ensure)
         settings.config_changed.connect(self._on_settings_config_changed)
         settings.key_status_changed.connect(self._on_settings_key_status_changed)

@@ -1,14 +1,15 @@
 """The Processes tab: every command the selected session started, with Stop and Restart.
 
 Foreground and background commands alike, newest first, each with its state and start time;
-the ports a command listens on are listed under it where that is known (local sessions), and
-under "Ports" otherwise.
+the ports a command's processes listen on are listed under it (local and E2B sessions), and
+the session's other ports (a server started in the Terminal tab, say) under "Other ports".
 Commands come from the user or an agent and may be any length: they are shown as plain text,
 elided, with the whole command in the tooltip.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 from PySide6.QtCore import Qt, Slot
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.ports import PortInfo
 from sesame_desktop.core.session_words import plural
 from sesame_desktop.core.sessions import SessionSnapshot
@@ -31,9 +33,12 @@ from sesame_desktop.services.session_processes import ProcessInfo
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.tasks import TaskGroupOwner
 
+log = logging.getLogger(__name__)
+
 COLUMNS = ("Command", "Kind", "State", "Started")
 PID_ROLE = Qt.ItemDataRole.UserRole
 PORT_ROLE = Qt.ItemDataRole.UserRole + 1
+OTHER_PORTS = "Other ports"
 
 
 def started_words(started_at: float, now: float | None = None) -> str:
@@ -115,7 +120,11 @@ class ProcessesView(QWidget):
             self._tasks.start(self._load_owners(self._session_id), key="owners")  # latest wins
 
     async def _load_owners(self, session_id: str) -> None:
-        owners = await self._manager.process_ports(session_id)
+        try:
+            owners = await self._manager.process_ports(session_id)
+        except UserFacingError as exc:  # the next change of the ports asks again
+            log.info("which command holds each port is not known now: %s", exc.message.title)
+            return
         if session_id == self._session_id:
             self._owners = owners
             self._refresh()
@@ -163,7 +172,9 @@ class ProcessesView(QWidget):
             if process.pid == selected_pid:
                 self.tree.setCurrentItem(item)
         if rest := [i for i in infos if i.port not in placed]:
-            group = QTreeWidgetItem(["Ports (which command opened them is not known)", "", "", ""])
+            group = QTreeWidgetItem([OTHER_PORTS, "", "", ""])
+            group.setToolTip(0, "Ports that none of the commands listed here opened (a server started "
+                                "in the Terminal tab, say), or whose command is not known yet")
             group.setData(0, PID_ROLE, None)
             self.tree.addTopLevelItem(group)
             for info in rest:
@@ -192,6 +203,7 @@ class ProcessesView(QWidget):
     def _on_manager_commands_changed(self, session_id: str) -> None:
         if session_id == self._session_id:
             self._refresh()
+            self._find_owners()  # a restarted server may hold its port again before a scan misses it
 
     @Slot(object)
     def _on_manager_session_changed(self, snapshot: SessionSnapshot) -> None:

@@ -61,7 +61,9 @@ class SessionPanel(QWidget):
     settings_requested = Signal()
 
     def __init__(self, manager: SessionManager, opener: SafeUrlOpener | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, terminals: TerminalService) -> None:
+        """``terminals`` comes from its owner (:class:`sesame_desktop.app.Application`), which
+        also closes it: the panel creates and closes no service."""
         super().__init__(parent)
         self._manager = manager
         self._session_id: str | None = None
@@ -142,7 +144,7 @@ class SessionPanel(QWidget):
 
         self.console = ConsoleView(url_opener=opener)
         # the Terminal tab: interactive shells in the session's sandbox (ui/terminal_tab.py)
-        self.terminals = TerminalTabs(TerminalService(manager, self), opener)
+        self.terminals = TerminalTabs(terminals, opener)
         self.views = QTabWidget()
         self.views.setDocumentMode(True)
         self.views.addTab(self.console, "Console")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sesame_desktop.services.ports import PortService
     from sesame_desktop.services.sessions import SessionManager
     from sesame_desktop.services.settings_service import SettingsService
+    from sesame_desktop.services.terminals import TerminalService
     from sesame_desktop.ui.agent_tabs import AgentTabs
     from sesame_desktop.ui.file_panel import FilePanel
     from sesame_desktop.ui.main_window import MainWindow
@@ -61,12 +62,13 @@ class Workspace(QObject):
     built = Signal()
 
     def __init__(self, window: MainWindow, sessions: SessionManager, *, files: FileService, ports: PortService,
-                 settings: SettingsService) -> None:
+                 terminals: TerminalService, settings: SettingsService) -> None:
         super().__init__(window)
         self._window = window
         self._sessions = sessions
         self._files = files
         self._ports = ports
+        self._terminals = terminals
         self._settings = settings
         self.session_panel: SessionPanel | None = None
         self.file_panel: FilePanel | None = None
@@ -158,7 +160,7 @@ class Workspace(QObject):
         from sesame_desktop.ui.toolbar import SessionActions, SessionListMenu
 
         window = self._window
-        panel = self.session_panel = SessionPanel(self._sessions, window.url_opener)
+        panel = self.session_panel = SessionPanel(self._sessions, window.url_opener, terminals=self._terminals)
         panel.problem.connect(window.messages.show_message)
         panel.session_started.connect(window.select_session)
         panel.apply_requested.connect(window.apply_work_later)

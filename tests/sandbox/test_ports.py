@@ -17,9 +17,12 @@ from sesame_desktop.sandbox.e2b_provider import E2BProvider
 from sesame_desktop.sandbox.local import LocalProvider, bubblewrap_works
 from sesame_desktop.sandbox.local_process import ProcessTree
 from sesame_desktop.sandbox.ports import (
+    MAX_SCAN_BYTES,
+    PORTS_SCAN_COMMAND,
     SCAN_COMMAND,
     listening_ports,
     parse_scan_output,
+    port_owners,
     process_listening_ports,
     service_ports,
     tree_listening_ports,
@@ -197,3 +200,60 @@ def test_e2b_sandbox_ports_through_the_sdk(e2b_env, run_async, qtbot, outside_li
             run_async(handle.kill())
             run_async(handle.wait())  # the SDK's stream task ends with the command
         run_async(box.kill())
+
+
+# A server that renames itself to look like the end of a ``stat`` line and the start of another
+# (a process's name may hold ")" and line breaks; the kernel keeps 15 bytes of it).
+HOSTILE_SERVER = """\
+import http.server, sys
+with open("/proc/self/comm", "w") as f:
+    f.write("z) S 1 1 1\\n9 (q")
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), http.server.SimpleHTTPRequestHandler).serve_forever()
+"""
+
+
+def test_e2b_ports_are_found_under_the_command_that_opened_them(e2b_env, run_async, qtbot):
+    box = run_async(E2BProvider(Secret(e2b_env.api_key)).create(SandboxSpec("s1", "t")))
+    handles = []
+    try:
+        run_async(box.get_project(None, lambda _m: None))
+        run_async(box.write_file(f"{box.project_dir}/hostile.py", HOSTILE_SERVER.encode()))
+        first, second, other, root = free_port(), free_port(), free_port(), free_port()
+
+        def start(command: str):
+            handles.append(run_async(box.start(command, on_stdout=noop, on_stderr=noop)))
+            return handles[-1]
+
+        plain = start(f"python3 -m http.server {first} --bind 127.0.0.1")
+        # a grandchild of the command's shell, under a hostile name
+        nested = start(f"python3 hostile.py {second} & wait")
+        idle = start("sleep 300")
+        stranger = start(f"python3 -m http.server {other} --bind 127.0.0.1")  # not one of "the commands"
+        # root's server: the scan sees it (it runs as root); under its command on E2B, where sudo is
+        # the command's child, but not here, where the server's sudo asks the server to start it
+        sudoed = start(f"sudo python3 -m http.server {root} --bind 127.0.0.1")
+        assert len({plain.pid, nested.pid, idle.pid, stranger.pid, sudoed.pid}) == 5
+        wait_for_ports(run_async, qtbot, box, {first, second, other, root})
+
+        def renamed() -> bool:  # the server's new name took (the kernel keeps 15 bytes)
+            names = bytearray()
+            run_async(box.run("cat /proc/[0-9]*/comm", on_stdout=names.extend, on_stderr=noop))
+            return b"z) S 1 1 1\n9 (q\n" in names
+
+        qtbot.waitUntil(renamed)
+        owners = run_async(port_owners(box, [plain.pid, nested.pid, idle.pid, sudoed.pid]))
+        assert owners.pop(sudoed.pid) <= {root}
+        assert owners == {plain.pid: {first}, nested.pid: {second}, idle.pid: set()}
+        assert run_async(port_owners(box, [stranger.pid])) == {stranger.pid: {other}}
+        assert run_async(port_owners(box, [])) == {}
+    finally:
+        for handle in handles:
+            run_async(handle.kill())
+            run_async(handle.wait())
+        run_async(box.kill())
+
+
+def test_the_scan_commands_bound_their_output():
+    for command in (SCAN_COMMAND, PORTS_SCAN_COMMAND):
+        assert command.endswith(f" | head -c {MAX_SCAN_BYTES}; true")
+    assert "/stat" not in PORTS_SCAN_COMMAND  # the scan every poll makes stays small

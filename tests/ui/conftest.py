@@ -18,6 +18,7 @@ from sesame_desktop.services.secret_store import SecretStore
 from sesame_desktop.services.session_store import SessionStore
 from sesame_desktop.services.sessions import SessionManager
 from sesame_desktop.services.settings_service import SettingsService
+from sesame_desktop.services.terminals import TerminalService
 from sesame_desktop.ui.console import ConsoleView
 from sesame_desktop.ui.main_window import MainWindow
 from sesame_desktop.ui.url_opener import SafeUrlOpener
@@ -42,8 +43,9 @@ def make_window(qtbot, run_async, app_paths) -> Callable[..., MainWindow]:
         manager = SessionManager(Providers(settings, app_paths.data_dir / "workspaces"), lambda: settings.config,
                                  store=SessionStore(app_paths.data_dir) if store else None)
         files, choices = FileService(manager), ChoiceStore(app_paths.config_dir)
+        terminals = TerminalService(manager)
         window = MainWindow(settings, manager, files=files, ports=PortService(manager), choices=choices,
-                            log_dir=app_paths.log_dir)
+                            terminals=terminals, log_dir=app_paths.log_dir)
         window.allow_close()
 
         def shut_down(_window: MainWindow) -> None:
@@ -52,6 +54,7 @@ def make_window(qtbot, run_async, app_paths) -> Callable[..., MainWindow]:
             run_async(window.aclose())
             run_async(files.aclose())
             run_async(choices.aclose())
+            run_async(terminals.aclose())
 
         qtbot.addWidget(window, before_close_func=shut_down)
         window.show()

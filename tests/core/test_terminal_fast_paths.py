@@ -1,0 +1,110 @@
+"""The parser's fast paths (chunks recognised on their bytes) against the slow, exact ones.
+
+Every kind of line the console benchmark streams (plain, coloured, CR LF, ``ESC[K``,
+``grep --color``, progress bars) and their unusual neighbours (a lone CR, ``ESC[2K``, an
+escape the fast paths must not take for a colour) are fed whole, cut anywhere, byte by byte
+and as text (the E2B SDK's decoded ``str``, which takes the slower paths): the lines must be
+the same every time.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sesame_desktop.core.terminal import Line, TerminalBuffer
+
+LINES = [
+    b"00000001 lorem ipsum dolor sit amet\n",
+    b"\x1b[2m00000002\x1b[0m \x1b[1;31mFAIL\x1b[0m \x1b[38;5;201mworker-3\x1b[0m adip\n",
+    b"00000003 lorem ipsum\r\n",
+    b"\x1b[K00000004 lorem ipsum consectetur\x1b[K\r\n",
+    b"\x1b[35m\x1b[Ksrc/a.py\x1b[m\x1b[K\x1b[36m\x1b[K:\x1b[m\x1b[K12:    def \x1b[01;31m\x1b[Kf\x1b[m\x1b[K(x)\n",
+    b"\rDownloading [#####     ]  5/10\rDownloading [##########] 10/10",
+    b"progress 10%\rprogress 20%\r\n",
+    b"lone\rCR then LF\n",
+    b"left\x1b[2Kerased\n",
+    b"abc\x1b[3D\x1b[Kx\n",
+    b"\x1b7saved\x1b8restored\n",
+    b"tab\there\r\n",
+    b"wide \xe4\xb8\xad\xe6\x96\x87\x1b[K text\r\n",
+    b"\x1b[31mred stays on\n",
+    b"still red\x1b[m\x1b[K\n",
+    b"\x1b[1m\x1b[Kbold \x1b[K\x1b[0m",
+    b"\n",
+]
+
+
+def lines_of(buffer: TerminalBuffer) -> list[Line]:
+    return [buffer.line(i) for i in range(len(buffer))]
+
+
+def texts_of(buffer: TerminalBuffer) -> list[str]:
+    return [buffer.text(i) for i in range(len(buffer))]
+
+
+def cut(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts})
+    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+
+
+def feed_all(pieces: list[bytes] | list[str], max_lines: int = 1000) -> TerminalBuffer:
+    buffer = TerminalBuffer(max_lines)
+    for piece in pieces:
+        buffer.feed(piece)
+    return buffer
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    picks=st.lists(st.integers(0, len(LINES) - 1), min_size=1, max_size=30),
+    cuts=st.lists(st.integers(min_value=0), max_size=10),
+    max_lines=st.integers(1, 12),
+)
+def test_every_kind_of_line_gives_the_same_lines_however_it_arrives(picks, cuts, max_lines):
+    data = b"".join(LINES[i] for i in picks)
+    whole = feed_all([data], max_lines)
+    expected = lines_of(whole)
+    assert lines_of(feed_all(cut(data, cuts), max_lines)) == expected
+    assert lines_of(feed_all([data[i : i + 1] for i in range(len(data))], max_lines)) == expected
+    text = data.decode()
+    assert lines_of(feed_all([text], max_lines)) == expected
+    points = sorted({c % (len(text) + 1) for c in cuts})
+    pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
+    assert lines_of(feed_all(pieces, max_lines)) == expected  # as the E2B SDK delivers it
+    assert texts_of(whole) == [line.text for line in expected]
+    whole.finish()
+    split = feed_all(cut(data, cuts), max_lines)
+    split.finish()
+    assert lines_of(split) == lines_of(whole)
+
+
+def test_erase_codes_kept_in_a_line_erase_nothing_and_show_nothing():
+    buffer = feed_all([b"\x1b[Kfirst\x1b[K\r\nsecond\x1b[K\r\nthird"])
+    assert [line.text for line in lines_of(buffer)] == ["first", "second", "third"]
+    assert buffer.plain_text() == "first\nsecond\nthird"
+    buffer.feed(b"\rTHE END\n")  # a carriage return over a live line that held ESC[K
+    assert buffer.line(2).text == "THE END"
+
+
+def test_a_lone_carriage_return_among_crlf_line_ends_still_overprints():
+    buffer = feed_all([b"one\r\ntwo\rTWO\r\nthree\r\n"])
+    assert [line.text for line in lines_of(buffer)] == ["one", "TWO", "three"]
+
+
+def test_erase_left_or_whole_line_is_not_taken_for_a_harmless_erase():
+    buffer = feed_all([b"abc\x1b[1Kx\r\n", b"abc\x1b[2Kx\n"])
+    assert [line.text for line in lines_of(buffer)] == ["   x", "   x"]
+
+
+def test_line_taps_see_only_lines_with_their_hint_whatever_the_path():
+    seen: list[tuple[str, str]] = []
+    buffer = TerminalBuffer(100)
+    buffer.watch_lines(lambda stream, text: seen.append((stream, text)), "://")
+    buffer.feed(b"plain\nno link\r\n")
+    buffer.feed(b"see \x1b[4mhttp://localhost:3000\x1b[0m\x1b[K\r\nafter\n")
+    buffer.feed(b"err https://example.com\n", "stderr")
+    assert seen == [
+        ("stdout", "see http://localhost:3000"),
+        ("stderr", "err https://example.com"),
+    ]
