@@ -56,10 +56,11 @@ WINDOW_LINE = "smoke: window: ok"
 
 @dataclass(frozen=True)
 class Launch:
-    """One smoke run: seconds from launch to the shown window and to exit."""
+    """One smoke run: seconds from launch to the shown window and to exit; the window line."""
 
     to_window: float
     to_exit: float
+    window_line: str = ""
 
 
 def launch(command: list[str], env: dict[str, str], timeout_s: float = 120.0) -> Launch:
@@ -68,18 +69,20 @@ def launch(command: list[str], env: dict[str, str], timeout_s: float = 120.0) ->
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, bufsize=1, cwd=ROOT)
     to_window = None
+    window_line = ""
     lines = []
     assert proc.stdout is not None
     for line in proc.stdout:
         lines.append(line.rstrip())
         if to_window is None and line.startswith(WINDOW_LINE):
             to_window = time.perf_counter() - started
+            window_line = line.rstrip()
     _, stderr = proc.communicate(timeout=timeout_s)
     to_exit = time.perf_counter() - started
     if proc.returncode != 0 or to_window is None:
         output = "\n".join(lines) + "\n" + stderr[-2000:]
         sys.exit(f"{' '.join(command)} failed (exit {proc.returncode}):\n{output}")
-    return Launch(to_window, to_exit)
+    return Launch(to_window, to_exit, window_line)
 
 
 def ensure_built() -> Path | None:

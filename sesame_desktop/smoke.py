@@ -5,7 +5,10 @@ installers) and from source by the tests. The app starts as usual, then runs thr
 
 1. ``window`` — the real main window is shown (and exposed by the windowing system), with
    its title and its (SVG) icon rendering; then
-   ``settings``: the configuration loads, as in a normal start-up;
+   ``settings``: the configuration loads and the session workspace (console, files, ports,
+   agent tabs), which the app builds after the window's first paint, is built, as in a
+   normal start-up; the line says when the services were ready after the first paint and
+   the workspace's build time, each with the longest the window did not answer input;
 2. ``keyring`` — a throw-away secret is written to the OS keyring under
    :data:`SMOKE_SERVICE` (never the real API-key entry), read back and deleted, through the
    same secure-backend choice as the app's secret store (on an executor);
@@ -26,14 +29,11 @@ removed at exit, so a smoke run leaves nothing behind.
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import logging
-import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Executor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -41,9 +41,10 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.logs import scrub
-from sesame_desktop.core.shells import ShellKind
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio is imported where it is used: the window step runs before it is loaded
+    from concurrent.futures import Executor
+
     from sesame_desktop.app import Application
 
 log = logging.getLogger(__name__)
@@ -53,12 +54,14 @@ SMOKE_OUTPUT = b"sesame-smoke"
 # The second line shows the library path the command sees: in a frozen app it must not be
 # the bundle's (see packaging/pyi_rth_child_env.py). One command per kind of shell: the
 # local step runs in the system's own (bash, or PowerShell/cmd on Windows).
+# Keyed by ``ShellKind`` value (core/shells.py is imported with the session step: this module is
+# imported before the window shows, and keeps that light; so are secrets and asyncio).
 SMOKE_COMMANDS = {
-    ShellKind.POSIX: 'echo sesame-smoke; echo "library path: ${LD_LIBRARY_PATH-}${DYLD_LIBRARY_PATH-}"',
-    ShellKind.POWERSHELL: 'Write-Output sesame-smoke; Write-Output "PowerShell $($PSVersionTable.PSVersion)"',
-    ShellKind.CMD: "echo sesame-smoke",
+    "posix": 'echo sesame-smoke; echo "library path: ${LD_LIBRARY_PATH-}${DYLD_LIBRARY_PATH-}"',
+    "powershell": 'Write-Output sesame-smoke; Write-Output "PowerShell $($PSVersionTable.PSVersion)"',
+    "cmd": "echo sesame-smoke",
 }
-SMOKE_COMMAND = SMOKE_COMMANDS[ShellKind.POSIX]
+SMOKE_COMMAND = SMOKE_COMMANDS["posix"]
 WINDOW_TIMEOUT_S = 30.0
 KEYRING_TIMEOUT_S = 60.0
 SESSION_TIMEOUT_S = 60.0
@@ -92,51 +95,74 @@ def report(step: str, failure: str | None, detail: str = "") -> None:
 
 
 async def _timed(awaitable: Awaitable[T], timeout_s: float, what: str) -> T:
+    import asyncio
+
     try:
         return await asyncio.wait_for(awaitable, timeout_s)
     except TimeoutError:
         raise SmokeFailure(f"{what} did not finish within {timeout_s:.0f} s") from None
 
 
-async def wait_until_shown(window: QWidget, timeout_s: float = WINDOW_TIMEOUT_S) -> None:
-    """Return once ``window`` is visible and its native window is exposed on the screen."""
+def check_window(window: QWidget, shown_at: float) -> str:
+    """Step 1: the main window is a real, titled window, shown and exposed, its icon renders.
 
-    def shown() -> bool:
-        handle = window.windowHandle()
-        return window.isVisible() and handle is not None and handle.isExposed()
-
-    deadline = time.monotonic() + timeout_s
-    while not shown():
-        if time.monotonic() > deadline:
-            raise SmokeFailure(f"the window was not exposed within {timeout_s:.0f} s")
-        await asyncio.sleep(0.005)
-
-
-async def check_window(app: Application) -> str:
-    """Step 1: the main window is a real, titled window, shown and exposed.
-
-    Its result line is printed the moment the window is exposed: ``bench/packaged_app.py``
-    times launch-to-window by it.
+    Runs right after the window's first paint, before the rest of the app is built (see
+    ``sesame_desktop.app.main``), so that its result line marks the moment the window is on the
+    screen: ``bench/startup.py`` and ``bench/packaged_app.py`` time launch-to-window by it.
     """
-    started = time.monotonic()
-    window = app.window
     if not isinstance(window, QMainWindow):
         raise SmokeFailure(f"the main window is a {type(window).__name__}, not a QMainWindow")
-    window.show()
-    await wait_until_shown(window)
-    shown_after = time.monotonic() - started
+    handle = window.windowHandle()
+    if not (window.isVisible() and handle is not None and handle.isExposed()):
+        raise SmokeFailure(f"the window was not exposed within {WINDOW_TIMEOUT_S:.0f} s")
+    shown_after = time.monotonic() - shown_at
     if not window.windowTitle():
         raise SmokeFailure("the window has no title")
     if window.windowIcon().pixmap(64, 64).isNull():  # a frozen app without Qt's SVG plugins
         raise SmokeFailure("the window icon does not render (Qt's SVG icon plugin is missing?)")
     size = window.size()
-    return f"{window.windowTitle()!r} {size.width()}x{size.height()}, exposed {shown_after * 1000:.0f} ms after show()"
+    cpu = time.process_time()  # since the process started: bench/startup.py compares it too
+    return (f"{window.windowTitle()!r} {size.width()}x{size.height()}, exposed {shown_after * 1000:.0f} ms after "
+            f"show(), {cpu * 1000:.0f} ms of CPU")
+
+
+def window_step(window: QWidget, shown_at: float) -> Failed:
+    """Run and report :func:`check_window` (``shown_at``: when ``show()`` was called)."""
+    try:
+        detail = check_window(window, shown_at)
+    except SmokeFailure as exc:
+        report("window", str(exc))
+        return Failed.WINDOW
+    report("window", None, detail)
+    return Failed(0)
 
 
 async def load_settings(app: Application) -> str:
-    """The rest of a normal start-up: the configuration loads (files, keyring)."""
+    """The rest of a normal start-up: the configuration loads (files, keyring) and the
+    session workspace is built."""
+    import asyncio
+
+    workspace = app.window.workspace
+    workspace.start()  # as a normal start-up does once the window is painted
     config = await _timed(app.settings.load(), KEYRING_TIMEOUT_S, "loading the settings")
-    return f"provider {config.provider.value.label}"
+    if not workspace.done:
+        built = asyncio.get_running_loop().create_future()
+
+        def on_built() -> None:
+            if not built.done():
+                built.set_result(None)
+
+        workspace.built.connect(on_built)
+        try:
+            await _timed(built, WINDOW_TIMEOUT_S, "building the session workspace")
+        finally:
+            workspace.built.disconnect(on_built)
+    steps = workspace.step_times
+    services = "" if app.after_paint is None else (
+        f"services ready {app.after_paint[0] * 1000:.0f} ms after the first paint, "
+        f"longest block {app.after_paint[1] * 1000:.0f} ms; ")
+    return (f"provider {config.provider.value.label}; {services}workspace built in {sum(steps) * 1000:.0f} ms, "
+            f"longest step {max(steps) * 1000:.0f} ms")
 
 
 async def keyring_round_trip(
@@ -150,7 +176,11 @@ async def keyring_round_trip(
     Raises:
         SmokeFailure: no secure backend, a keyring error, or the secret did not round-trip.
     """
+    import asyncio
+
     import keyring.errors
+
+    import secrets
 
     from sesame_desktop.services.secret_store import (
         secure_backend,
@@ -191,7 +221,7 @@ async def run_local_command(workspace_root: Path, *, timeout_s: float = SESSION_
     provider = LocalProvider(workspace_root)
     sandbox = await _timed(provider.create(SandboxSpec(session_id="smoke", name="smoke")), timeout_s,
                            "creating a local sandbox")
-    command = SMOKE_COMMANDS[sandbox.shell.kind]
+    command = SMOKE_COMMANDS[sandbox.shell.kind.value]
     try:
         result = await _timed(
             sandbox.run(command, on_stdout=stdout.extend, on_stderr=stderr.extend),
@@ -213,6 +243,8 @@ async def run_local_command(workspace_root: Path, *, timeout_s: float = SESSION_
 
 
 async def _step(name: str, bit: Failed, check: Callable[[], Awaitable[str]]) -> Failed:
+    import asyncio
+
     try:
         detail = await check()
     except asyncio.CancelledError:
@@ -228,10 +260,10 @@ async def _step(name: str, bit: Failed, check: Callable[[], Awaitable[str]]) -> 
     return Failed(0)
 
 
-async def run_smoke(app: Application) -> int:
-    """Run every step on the started ``app``, shut it down, and return the exit status."""
-    failed = Failed(0)
-    failed |= await _step("window", Failed.WINDOW, lambda: check_window(app))
+async def run_smoke(app: Application, window: Failed) -> int:
+    """Run the other steps on the started ``app`` (``window``: what :func:`window_step` found),
+    shut it down, and return the exit status."""
+    failed = Failed(0) | window
     failed |= await _step("settings", Failed.INTERNAL, lambda: load_settings(app))
     failed |= await _step("keyring", Failed.KEYRING, keyring_round_trip)
     failed |= await _step("session", Failed.SESSION,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 
@@ -44,6 +43,8 @@ def caused_by_cancel(exc: BaseException) -> bool:
     Libraries turn a cancellation into their own exception (the E2B SDK's "Request was
     cancelled"); a cancellation the app asked for is never an error to show.
     """
+    import asyncio  # here, not at the top: the first window is shown before asyncio is loaded
+
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

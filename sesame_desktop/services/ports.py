@@ -29,7 +29,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 from sesame_desktop.core.ports import EXCLUDED_PORTS, URL_HINT, PortInfo, PortSource, local_url_ports
 from sesame_desktop.core.sessions import SessionSnapshot, SessionState
 from sesame_desktop.sandbox.base import Sandbox
-from sesame_desktop.sandbox.ports import listening_ports
 from sesame_desktop.services.sessions import SessionManager
 
 log = logging.getLogger(__name__)
@@ -44,6 +43,14 @@ MAX_BACKOFF_S = 5.0
 """The longest wait between scans after failed ones (a sandbox that does not answer)."""
 
 Scanner = Callable[[Sandbox], Awaitable[set[int]]]
+
+
+async def listening_ports(sandbox: Sandbox) -> set[int]:
+    """:func:`sesame_desktop.sandbox.ports.listening_ports`, imported with the first scan (it
+    brings psutil and the local process code, which the first window does not need)."""
+    from sesame_desktop.sandbox.ports import listening_ports as scan
+
+    return await scan(sandbox)
 
 
 @dataclass(eq=False)

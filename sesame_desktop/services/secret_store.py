@@ -13,17 +13,15 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import TypeVar
-
-import keyring
-import keyring.backend
-import keyring.errors
-from keyring.backends import chainer, fail
+from typing import TYPE_CHECKING, TypeVar
 
 from sesame_desktop.core.config import ENV_API_KEY
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.logs import SECRETS, scrub
 from sesame_desktop.core.secret import Secret
+
+if TYPE_CHECKING:  # keyring itself is imported by the first keyring call, on its thread, not at start-up
+    import keyring.backend
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +51,9 @@ def secure_backend() -> keyring.backend.KeyringBackend:
     Raises:
         UserFacingError: no secure backend is available.
     """
+    import keyring
+    from keyring.backends import chainer, fail
+
     current = keyring.get_keyring()
     candidates = current.backends if isinstance(current, chainer.ChainerBackend) else [current]
     secure = [
@@ -82,6 +83,8 @@ def secure_backend() -> keyring.backend.KeyringBackend:
 
 def translate_keyring_error(exc: BaseException) -> UserFacingError:
     """The user-facing form of an exception raised by ``keyring``."""
+    import keyring.errors
+
     details = scrub(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, UserFacingError):
         return exc
@@ -229,6 +232,8 @@ class SecretStore:
         SECRETS.add(key)
 
         def write() -> None:
+            import keyring.errors
+
             backend = secure_backend()
             backend.set_password(SERVICE_NAME, ACCOUNT_NAME, key.reveal())
             if backend.get_password(SERVICE_NAME, ACCOUNT_NAME) != key.reveal():
@@ -239,6 +244,8 @@ class SecretStore:
 
     async def delete_api_key(self) -> None:
         def delete() -> None:
+            import keyring.errors
+
             try:
                 secure_backend().delete_password(SERVICE_NAME, ACCOUNT_NAME)
             except keyring.errors.PasswordDeleteError:
@@ -266,6 +273,8 @@ class SecretStore:
         SECRETS.add(value)
 
         def write() -> None:
+            import keyring.errors
+
             backend = secure_backend()
             backend.set_password(SERVICE_NAME, name, value.reveal())
             if backend.get_password(SERVICE_NAME, name) != value.reveal():
@@ -276,6 +285,8 @@ class SecretStore:
 
     async def delete_secret(self, name: str) -> None:
         def delete() -> None:
+            import keyring.errors
+
             try:
                 secure_backend().delete_password(SERVICE_NAME, name)
             except keyring.errors.PasswordDeleteError:

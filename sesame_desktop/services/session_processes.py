@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.session_record import CommandRecord
 from sesame_desktop.sandbox.base import CommandHandle
-from sesame_desktop.sandbox.ports import port_owners
 
 if TYPE_CHECKING:
     from sesame_desktop.services.sessions import Session, SessionManager
@@ -63,6 +62,8 @@ class SessionProcesses:
         session = self._sessions.get(session_id)
         if session is None or session.sandbox is None:
             return {}
+        from sesame_desktop.sandbox.ports import port_owners  # psutil: with the first look at ports
+
         return await port_owners(session.sandbox, [pid for pid in session.commands if pid > 0])
 
     def stop_process(self: SessionManager, session_id: str, pid: int) -> bool:

@@ -21,18 +21,9 @@ from typing import TYPE_CHECKING
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.sessions import FolderProject
-from sesame_desktop.core.work_apply import (
-    ApplyPlan,
-    apply_plan,
-    dump_manifest,
-    load_manifest,
-    make_manifest,
-    plan_apply,
-)
-from sesame_desktop.sandbox.project_files import select_files
-from sesame_desktop.sandbox.work_export import export_work, mark_start
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the work code loads when a session first needs it, not at start-up
+    from sesame_desktop.core.work_apply import ApplyPlan
     from sesame_desktop.services.sessions import Session, SessionManager
 
 log = logging.getLogger(__name__)
@@ -52,6 +43,10 @@ class SessionWork:
         folder = self.session_folder(session.snapshot.id)
         if sandbox is None or folder is None:
             return
+        from sesame_desktop.core.work_apply import dump_manifest, make_manifest
+        from sesame_desktop.sandbox.project_files import select_files
+        from sesame_desktop.sandbox.work_export import mark_start
+
         try:
             await mark_start(sandbox)
         except UserFacingError as exc:
@@ -78,6 +73,8 @@ class SessionWork:
         if sandbox is None or base is None or self._store is None:
             return
         self._update(session, step="Saving the work on this computer…")
+        from sesame_desktop.sandbox.work_export import export_work
+
         try:
             exported = await export_work(sandbox)
         except OSError as exc:
@@ -117,6 +114,7 @@ class SessionWork:
         if not isinstance(project, FolderProject) or base is None or self._store is None:
             raise UserFacingError(UserMessage("Nothing to apply", "Only sessions made from a local folder can "
                                               "apply their changes to it."))
+        from sesame_desktop.core.work_apply import load_manifest, plan_apply
 
         def plan() -> ApplyPlan:
             latest = self.latest_work(session_id)
@@ -137,6 +135,8 @@ class SessionWork:
     async def apply(self: SessionManager, plan: ApplyPlan, *, overwrite_conflicts: bool) -> tuple[int, int]:
         """Write ``plan`` into the user's folder; returns (written, deleted)."""
         assert self._store is not None
+        from sesame_desktop.core.work_apply import apply_plan
+
         try:
             return await self._store.run(lambda: apply_plan(plan, overwrite_conflicts=overwrite_conflicts))
         except OSError as exc:

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -33,11 +33,8 @@ from sesame_desktop.core.sessions import (
     SessionSnapshot,
     SessionState,
 )
-from sesame_desktop.core.terminal import TerminalBuffer
-from sesame_desktop.core.terminal_lines import signal_words
 from sesame_desktop.sandbox.base import CommandHandle, CommandResult, Sandbox, SandboxProvider, SandboxSpec
 from sesame_desktop.services.session_lifecycle import SessionLifecycle
-from sesame_desktop.services.session_output import SessionOutput
 from sesame_desktop.services.session_processes import SessionProcesses
 from sesame_desktop.services.session_restore import SessionRestore
 from sesame_desktop.services.session_steps import SessionSteps
@@ -45,11 +42,21 @@ from sesame_desktop.services.session_store import SessionStore
 from sesame_desktop.services.session_work import SessionWork
 from sesame_desktop.services.tasks import TaskGroupOwner
 
+if TYPE_CHECKING:  # the output's terminal code loads with the first session, not at start-up
+    from sesame_desktop.core.terminal import TerminalBuffer
+    from sesame_desktop.services.session_output import SessionOutput
+
 log = logging.getLogger(__name__)
 
 ProviderFactory = Callable[[Provider], Awaitable[SandboxProvider]]
 
 WARN_BEFORE_S = 5 * 60
+
+
+def _signal_words(name: str) -> str:
+    from sesame_desktop.core.terminal_lines import signal_words
+
+    return signal_words(name)
 
 
 def unexpected(exc: BaseException) -> UserMessage:
@@ -119,6 +126,7 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
         self._tasks = TaskGroupOwner("sessions")
         self._taps: list[Callable[[str, str, bytes | str], None]] = []
         self._line_taps: list[tuple[str, Callable[[str, str, str], None]]] = []
+        self._before_add: list[Callable[[], None]] = []
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -161,6 +169,12 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
         interpreted once, there), for sessions started from now on while their buffer is loaded."""
         self._line_taps.append((hint, tap))
 
+    def before_session_added(self, hook: Callable[[], None]) -> None:
+        """Call ``hook()`` before each new (or restored) session is added, ahead of its
+        ``session_added`` and its first output: a part that follows sessions from their start
+        but is built on first need (the main window's workspace) builds itself there."""
+        self._before_add.append(hook)
+
     def start_session_task(self, session_id: str, coro: Coroutine[Any, Any, Any], *, key: str | None = None) -> None:
         """Run ``coro`` as part of the session: cancelled when it ends, fails or the app quits."""
         session = self._sessions[session_id]
@@ -183,6 +197,11 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
 
     def _new_session(self, snapshot: SessionSnapshot, request: SessionRequest, *,
                      buffer_loaded: bool = True) -> Session:
+        from sesame_desktop.core.terminal import TerminalBuffer
+        from sesame_desktop.services.session_output import SessionOutput
+
+        for hook in self._before_add:
+            hook()
         session_id = snapshot.id
         chars = self._config().scrollback_chars  # the setting, for sessions started from now on
         output = SessionOutput(session_id, self._store, self._scrollback, scrollback_chars=chars,
@@ -355,7 +374,7 @@ class SessionManager(SessionSteps, SessionWork, SessionLifecycle, SessionRestore
             return
         self._command_done(session, handle.pid)
         ended = (f"exit code {result.exit_code}" if result.exit_code is not None
-                 else signal_words(result.signal_name or "unknown"))
+                 else _signal_words(result.signal_name or "unknown"))
         output.meta(f"Background command ended ({ended}): {command}")
 
     def send_input(self, session_id: str, text: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import traceback
 from collections.abc import Callable
@@ -58,6 +57,8 @@ def plain_tooltip(text: str) -> str:
     """A tooltip that shows ``text`` as it is (Qt takes a tooltip with a tag in it for rich text)."""
     if "<" not in text and "&" not in text:
         return text
+    import html  # here: the first window is shown before it is needed
+
     return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
 
 
