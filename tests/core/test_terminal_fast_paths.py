@@ -172,3 +172,11 @@ def test_grep_output_with_near_misses_shows_what_it_does_fed_whole_or_byte_by_by
         assert lines_of(whole) == expected, data
         assert lines_of(feed_all([data.decode()])) == expected, data
         assert whole.line(0).text == "src/a.py:7:def f()", data
+
+
+def test_a_carriage_return_before_an_escape_cut_off_is_not_taken_for_a_crlf_line_end():
+    data = b"one\r\ntwo\r\x1b[Kthree\r\n"
+    for at in range(len(data) + 1):
+        split = feed_all([data[:at], data[at:]])
+        assert [line.text for line in lines_of(split)] == ["one", "three"], at
+    assert [line.text for line in lines_of(feed_all([b"\n0\r\x1b", b"[K"]))] == [""]
