@@ -359,8 +359,10 @@ class TerminalBuffer(LineParser):
             pieces = text.splitlines()  # at CR LF and LF in one pass (no other line breaks)
             if text.endswith("\n"):
                 pieces.append("")
-            if len(pieces) - 1 != lfs or (
-                not text.isascii() and ("\u2028" in text or "\u2029" in text)
+            if (
+                len(pieces) - 1 != lfs
+                or text.endswith("\r")  # its LF not come yet (an escape cut off was held back)
+                or (not text.isascii() and ("\u2028" in text or "\u2029" in text))
             ):
                 pieces, text = None, text.replace("\r\n", "\n")  # a lone CR: overprinting
                 simple, cr_only = False, "\x1b" not in text and "\t" not in text

@@ -46,6 +46,7 @@ _CR_ONLY = re.compile(r"[^\x00-\x0c\x0e-\x1f\x7f-\x9f]*")
 
 _MAX_PENDING = 1 << 20
 _MAX_TAIL_PARTS = 64
+_RESET_WINDOW = 1024
 
 
 _OSC_ACROSS_LINES = re.compile(r"\x1b\][^\x07\x1b]*[\r\n][^\x07\x1b]*(?:\x07|\x1b\\)")
@@ -57,8 +58,13 @@ def _without_newlines(m: re.Match[str]) -> str:
 
 def _style_after(style: Style, text: str) -> Style:
     """The style after ``text`` (text, tabs, newlines and SGR codes), from its last reset on."""
-    k = text.rfind("\x1b[0m")
-    k = max(k, text.rfind("\x1b[m", max(k, 0)))
+    # the last reset is nearly always in the last line: look there first (a whole chunk with
+    # no ``ESC[0m``, as ``grep --color`` writes, would be scanned to its start for nothing)
+    near = max(len(text) - _RESET_WINDOW, 0)
+    k = max(text.rfind("\x1b[0m", near), text.rfind("\x1b[m", near))
+    if k < 0 and near:
+        k = text.rfind("\x1b[0m", 0, near + 3)
+        k = max(k, text.rfind("\x1b[m", max(k, 0), near + 2))
     if k >= 0:
         style = reset_style(style)
         text = text[k:]
@@ -131,10 +137,13 @@ class LineParser(LineStore):
         if "\x1b[K" in text and st.cell is None and self._screen is None:
             # erasing right of the cursor while it is at the end of what was written: nothing
             stripped = text.replace("\x1b[K", "")
+            # checked with each ESC[K overwritten, not deleted: deleting it could join what was
+            # around it into a colour code (``ESC[`` + ``ESC[K`` + ``m``: an aborted code, ESC[K, "m")
+            blanked = text.replace("\x1b[K", "KKK") if "\x1b" in stripped else stripped
             if simple:
-                if "\x1b" not in stripped or not _NON_SGR_ESC.search(stripped):
+                if "\x1b" not in stripped or not _NON_SGR_ESC.search(blanked):
                     return stripped, True
-            elif _NEEDS_CELL.search(stripped) is None:
+            elif _NEEDS_CELL.search(blanked) is None:
                 return stripped, True
         if simple and "\x1b" in text and _NON_SGR_ESC.search(text):
             simple = False
@@ -165,7 +174,7 @@ class LineParser(LineStore):
             st.parts = []
             st.size = 0
             if "\x1b" in tail:
-                st.style = end_style(st.style, tail)
+                st.style = _style_after(st.style, tail)
         if st in self._live:
             self._live.remove(st)
         st.start_style = st.style
@@ -197,7 +206,7 @@ class LineParser(LineStore):
             st.parts = ["".join(st.parts)]
         self._set_live(st)
         if "\x1b" in part:
-            st.style = end_style(st.style, part)
+            st.style = _style_after(st.style, part)
         if st.size > MAX_LINE_CHARS:
             self._break_long_line(st)
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import re
+
 from sesame_desktop.core.terminal import Line, TerminalBuffer
+from sesame_desktop.core.terminal_lines import ERASE_ONLY, SIMPLE, _Stream, chunk_kind
 
 LINES = [
     b"00000001 lorem ipsum dolor sit amet\n",
@@ -32,6 +35,13 @@ LINES = [
     b"still red\x1b[m\x1b[K\n",
     b"\x1b[1m\x1b[Kbold \x1b[K\x1b[0m",
     b"\n",
+    # near misses of grep --color output (ESC[K after every colour code) that are not harmless
+    b"\x1b[35m\x1b[Kpath\x1b[m\x1b[K:\x1b[1Kleft erased\n",
+    b"\x1b[32m\x1b[K12\x1b[m\x1b[K:\x1b[0Kzero\x1b[2Kwhole\n",
+    b"\x1b[36m\x1b[K:\x1b[m\x1b[Kab\x1b[5Ccd\x1b[K\n",
+    b"\x1b[01;31m\x1b[Kx\x1b7[K\x1b[m\x1b[Ky\x1b8z\n",
+    b"\x1b[35m\x1b[Kq\x1b[\x1b[Km\x1b[3\x1b[K1m\x1b[m\n",
+    b"\x1b[35m\x1b[Klone \x1b escape\x1b[m\x1b[K\n",
 ]
 
 
@@ -108,3 +118,65 @@ def test_line_taps_see_only_lines_with_their_hint_whatever_the_path():
         ("stdout", "see http://localhost:3000"),
         ("stderr", "err https://example.com"),
     ]
+
+
+_WHOLE_SGR_OR_EL = re.compile(rb"\x1b\[(?:[0-9;:]*m|K)")
+_CUT_OFF = re.compile(rb"\x1b(?:\[[0-9;:]*)?")
+
+
+def escapes_verified(data: bytes) -> bool:
+    """Each escape a whole SGR code or ``ESC[K``, the last maybe cut off (one at a time)."""
+    at = data.find(b"\x1b")
+    while at >= 0:
+        m = _WHOLE_SGR_OR_EL.match(data, at)
+        if m is None:
+            return _CUT_OFF.fullmatch(data, at) is not None
+        at = data.find(b"\x1b", m.end())
+    return True
+
+
+GREP_LINE = b"\x1b[35m\x1b[Ksrc/a.py\x1b[m\x1b[K\x1b[36m\x1b[K:\x1b[m\x1b[K\x1b[32m\x1b[K7\x1b[m\x1b[K:def \x1b[01;31m\x1b[Kf\x1b[m\x1b[K()\n"
+NEAR_MISSES = [
+    b"\x1b[1K", b"\x1b[2K", b"\x1b[0K", b"\x1b[;K", b"\x1b[5C", b"\x1b[5", b"\x1b[", b"\x1b",
+    b"\x1b7[K", b"\x1b7[m", b"\x1b[\x1b[Km", b"\x1b[3\x1b[K1m", b"\x1b\x1b[K", b"\x1bK", b"\x1bm",
+    b"\x1b[[K", b"\x1b[K", b"\x1b[m", b"\x1b[38;5;1m", b"\x1b[?25l", b"\x1b]0;t\x07", b"\x1b[4:3m",
+]
+
+
+def test_a_grep_chunk_is_taken_as_colours_only_exactly_when_every_escape_is_one():
+    """The ``grep --color`` check (``ESC[K`` blanked, then SGR codes checked) against a plain
+    walk over the escapes: each near miss, anywhere in the chunk and cut off at its end."""
+    for miss in NEAR_MISSES:
+        for data in (
+            GREP_LINE * 3 + miss + GREP_LINE,
+            GREP_LINE + b"x" + miss + b"y" + GREP_LINE * 2,
+            GREP_LINE * 2 + miss,
+            GREP_LINE * 2 + b"tail" + miss,
+            miss + GREP_LINE,
+        ):
+            kind, verified = chunk_kind(data, _Stream("stdout"), erase=True)
+            if b"\x07" in data:
+                assert (kind, verified) == (0, False), data
+                continue
+            assert kind == SIMPLE, data
+            assert verified == escapes_verified(data), data
+    assert chunk_kind(GREP_LINE * 100, _Stream("stdout"), erase=True) == (SIMPLE, True)
+    assert chunk_kind(b"a\x1b[Kb\x1b[K\n", _Stream("stdout"), erase=True) == (ERASE_ONLY, True)
+
+
+def test_grep_output_with_near_misses_shows_what_it_does_fed_whole_or_byte_by_byte():
+    for miss in NEAR_MISSES:
+        data = GREP_LINE * 3 + b"ab" + miss + b"cd\n" + GREP_LINE
+        whole = feed_all([data])
+        expected = lines_of(feed_all([data[i : i + 1] for i in range(len(data))]))
+        assert lines_of(whole) == expected, data
+        assert lines_of(feed_all([data.decode()])) == expected, data
+        assert whole.line(0).text == "src/a.py:7:def f()", data
+
+
+def test_a_carriage_return_before_an_escape_cut_off_is_not_taken_for_a_crlf_line_end():
+    data = b"one\r\ntwo\r\x1b[Kthree\r\n"
+    for at in range(len(data) + 1):
+        split = feed_all([data[:at], data[at:]])
+        assert [line.text for line in lines_of(split)] == ["one", "three"], at
+    assert [line.text for line in lines_of(feed_all([b"\n0\r\x1b", b"[K"]))] == [""]
