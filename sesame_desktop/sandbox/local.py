@@ -28,7 +28,7 @@ import watchfiles
 
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.file_tree import FileEntry, is_heavy
+from sesame_desktop.core.file_tree import FileEntries, FileEntry, is_heavy
 from sesame_desktop.core.sessions import FolderProject, GitProject, Project
 from sesame_desktop.core.shells import Shell, system_shell
 from sesame_desktop.sandbox.base import (
@@ -279,9 +279,9 @@ class LocalSandbox(Sandbox):
 
     # -- files ------------------------------------------------------------------------------
 
-    async def list_dir(self, path: str) -> list[FileEntry]:
-        def scan() -> list[FileEntry]:
-            entries = []
+    async def list_dir(self, path: str) -> FileEntries:
+        def scan() -> FileEntries:
+            entries = FileEntries()
             with os.scandir(self.host_path(path)) as it:
                 for entry in it:
                     st = entry.stat(follow_symlinks=False)

@@ -7,12 +7,14 @@ measured by bench/file_tree.py).
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pytest
 from e2b.envd.filesystem import filesystem_pb
 
 from sesame_desktop.core.errors import UserFacingError
+from sesame_desktop.core.file_tree import FileEntries
 from sesame_desktop.core.secret import Secret
 from sesame_desktop.sandbox.base import PROJECT_DIR, SandboxSpec
 from sesame_desktop.sandbox.e2b_listing import _array_items
@@ -54,6 +56,9 @@ def test_listing_is_parsed_off_the_loop_thread(box, run_async, monkeypatch):
     assert len(by_name) == 302 and by_name["sub"].is_dir and not by_name["marker-7.txt"].is_dir
     assert by_name["marker-7.txt"].path == f"{folder}/marker-7.txt" and by_name["marker-7.txt"].modified > 0
     assert by_name["link"].is_link and not by_name["marker-7.txt"].is_link
+    gc.collect()  # the collector stops tracking plain tuples of strings and numbers here
+    assert isinstance(entries, FileEntries) and not any(gc.is_tracked(row) for row in entries.rows), \
+        "the listing keeps an object per entry for every full garbage collection to walk"
 
 
 def test_listing_errors_are_translated(box, run_async):
