@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Final, Literal, NamedTuple, overload
 
@@ -157,7 +158,7 @@ class FileNode:
             may be older than the change: list again when it arrives.
     """
 
-    __slots__ = ("_row", "shown", "folders", "pending", "loading", "error", "generation",
+    __slots__ = ("_row", "shown", "folders", "_pending", "loading", "error", "generation",
                  "changed_while_loading")
 
     def __init__(self, entry: FileEntry | Row) -> None:
@@ -166,7 +167,7 @@ class FileNode:
         self._row = row_of(entry)
         self.shown: list[Row] | None = None
         self.folders: dict[str, FileNode] = {}
-        self.pending: Sequence[Row] = ()
+        self._pending: deque[Row] | tuple[()] = ()
         self.loading = False
         self.error = ""
         self.generation = 0
@@ -192,6 +193,17 @@ class FileNode:
     def loaded(self) -> bool:
         return self.shown is not None
 
+    @property
+    def pending(self) -> Sequence[Row]:
+        return self._pending
+
+    @pending.setter
+    def pending(self, rows: Iterable[Row]) -> None:
+        # A queue: taking a batch off the front of a 100,000-row list would copy the rest,
+        # touching every row, batch after batch.
+        queue = deque(rows)
+        self._pending = queue if queue else ()
+
     def shown_entries(self) -> FileEntries:
         return FileEntries(list(self.shown or ()))
 
@@ -211,8 +223,10 @@ class FileNode:
 
     def take_batch(self, limit: int = BATCH) -> list[Row]:
         """The next rows to show, moved from ``pending`` to the shown rows."""
-        batch = [row_of(row) for row in self.pending[:limit]]  # plain tuples, whatever was put there
-        self.pending = self.pending[limit:]
+        pending = self._pending
+        batch = [row_of(pending.popleft()) for _ in range(min(limit, len(pending)))] if pending else []
+        if not pending:
+            self._pending = ()  # no object for the collector to track
         if self.shown is None:
             self.shown = []
         self.shown.extend(batch)

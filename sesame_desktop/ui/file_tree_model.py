@@ -208,7 +208,7 @@ class FileTreeModel(QStandardItemModel):
             if self.rowCount(folder):  # the placeholder
                 self.removeRows(0, self.rowCount(folder), folder)
             node.shown = []
-            node.pending = list(rows_of(listing.entries))
+            node.pending = rows_of(listing.entries)
             self._start_showing(node)
             return
         if node.path in self._filling:  # rows are being filled: plan once they all are
