@@ -53,6 +53,7 @@ ModifiedRole = Qt.ItemDataRole.UserRole + 4
 SHOW_CHUNK = 25  # rows filled between two looks at the clock
 BATCH_BUDGET_S = 0.010  # time spent adding rows per turn of the event loop
 SYNC_PLAN_LIMIT = 4000  # entries; above it a refresh plan is worked out on an executor
+SYNC_FILL_LIMIT = 1000  # new rows; above it their cells are filled from the next turn on
 PLACEHOLDER = "Loading…"
 GREY = QColor("#80868b")
 
@@ -278,13 +279,17 @@ class FileTreeModel(QStandardItemModel):
 
     def _start_showing(self, node: FileNode) -> None:
         """Add every pending entry as a row at once (one relayout of the view, in C++), then
-        fill the rows' cells a time budget at a time (data changes need no relayout)."""
+        fill the rows' cells a time budget at a time (data changes need no relayout). A big
+        folder's first cells wait for the next turn of the event loop: adding 100,000 rows and
+        laying them out is a step of its own."""
         folder = self._folder_index(node)
         first = self.rowCount(folder)
-        if node.pending:
-            self.insertRows(first, len(node.pending), folder)
+        rows = len(node.pending)
+        if rows:
+            self.insertRows(first, rows, folder)
         fill = _Fill(node, first)
-        self._fill_some(folder, fill)
+        if rows <= SYNC_FILL_LIMIT:
+            self._fill_some(folder, fill)
         if fill.done:
             self.folder_shown.emit(node.path)
         else:
