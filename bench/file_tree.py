@@ -4,11 +4,16 @@ event-loop stall meanwhile.
     python bench/file_tree.py [--files 50000] [--provider local|e2b]
 
 Runs the real FileService, FileTreeModel and a QTreeView (offscreen) over a real session. A
-5 ms heartbeat timer measures the largest gap in the GUI event loop while the folder is
-listed, sorted and shown (target: never above 50 ms); the files are created by a command
-first, and the stall while the sandbox's file watch reports them is printed apart (info). The
-baseline, measured in the same run, is the provider's bare ``list_dir`` of the same folder:
-the ratio says what the tree adds on top of getting the listing.
+5 ms heartbeat timer measures the largest gap in the GUI event loop while the files are
+created by a command in the session and the session's file watch reports them, and while the
+folder is listed, sorted and shown (target for both: never above 50 ms). The baseline,
+measured in the same run, is the provider's bare ``list_dir`` of the same folder: the ratio
+says what the tree adds on top of getting the listing.
+
+For the longest stall, the GUI thread's CPU time, the whole process's, and how long the GUI
+thread waited for a core (Linux's schedstat) are printed as info: on a busy machine a stall
+with little CPU time and a long wait for a core is the machine's other work, not the app's
+(the E2B test server, which creates the files, runs on the same machine).
 
 The garbage collections meanwhile (any thread: a collection holds the GIL) are printed as
 info: a full collection walks every object the collector tracks, so a listing kept as one
@@ -52,31 +57,53 @@ T0 = time.perf_counter()
 SETTLE_S = 2.0
 
 
+def run_delay() -> float:
+    """How long the calling thread has waited for a core, in seconds (Linux; else 0)."""
+    try:
+        with open("/proc/thread-self/schedstat") as stats:
+            return int(stats.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class Heartbeat:
-    """The largest gap between ticks of a 5 ms timer."""
+    """The largest gap between ticks of a 5 ms timer, and what happened meanwhile: the GUI
+    thread's own CPU time, the whole process's, and how long the GUI thread waited for a core
+    while runnable (the machine's other work holding the cores; Linux's schedstat)."""
 
     def __init__(self) -> None:
         self.timer = QTimer()
         self.timer.setInterval(5)
         self.timer.timeout.connect(self._tick)
-        self.worst = 0.0
-        self._last = 0.0
+        self.worst = self.worst_gui_cpu = self.worst_process_cpu = self.worst_waited = 0.0
+        self._last = self._last_gui = self._last_process = self._last_waited = 0.0
 
     def _tick(self) -> None:
-        now = time.perf_counter()
+        now, gui, process, waited = time.perf_counter(), time.thread_time(), time.process_time(), run_delay()
         if TRACE and now - self._last > 0.02:
-            print(f"  gap {(now - self._last) * 1000:.1f} ms ending at {now - T0:.3f}")
-        self.worst = max(self.worst, now - self._last)
-        self._last = now
+            print(f"  gap {(now - self._last) * 1000:.1f} ms (GUI thread cpu {(gui - self._last_gui) * 1000:.1f}, "
+                  f"process {(process - self._last_process) * 1000:.1f}, waited for a core "
+                  f"{(waited - self._last_waited) * 1000:.1f}) ending at {now - T0:.3f}")
+        if now - self._last > self.worst:
+            self.worst = now - self._last
+            self.worst_gui_cpu, self.worst_process_cpu = gui - self._last_gui, process - self._last_process
+            self.worst_waited = waited - self._last_waited
+        self._last, self._last_gui, self._last_process, self._last_waited = now, gui, process, waited
 
     def start(self) -> None:
-        self.worst, self._last = 0.0, time.perf_counter()
+        self.worst = 0.0
+        self._last, self._last_gui, self._last_process = time.perf_counter(), time.thread_time(), time.process_time()
+        self._last_waited = run_delay()
         self.timer.start()
 
     def stop(self) -> float:
         self.timer.stop()
         self._tick()
         return self.worst * 1000
+
+    def cpu_text(self) -> str:
+        return (f"GUI thread cpu {self.worst_gui_cpu * 1000:.1f} ms, whole process "
+                f"{self.worst_process_cpu * 1000:.1f} ms, GUI thread waiting for a core {self.worst_waited * 1000:.1f} ms")
 
 
 class GcPauses:
@@ -211,14 +238,16 @@ async def main(files: int, provider_name: str) -> int:
           f"{open_s / bare_s:>8.2f}")
     print(f"{f'all {files:,} rows shown (scrolling to the end)':<52}{all_s * 1000:>8.0f}ms{'':>12}"
           f"{all_s / bare_s:>8.2f}")
-    print(f"{'longest event-loop stall meanwhile':<52}{stall_ms:>8.1f}ms{'<= 50 ms':>12}"
+    print(f"{'longest stall while listed, sorted and shown':<52}{stall_ms:>8.1f}ms{'<= 50 ms':>12}"
           f"{stall_ms / STALL_TARGET_MS:>8.2f}")
-    print(f"{f'(before: {files:,} files created by a command, watch reports)':<52}{creation_stall_ms:>8.1f}ms"
-          f"{'(info)':>12}")
+    print(f"{f'longest stall while {files:,} files are created':<52}{creation_stall_ms:>8.1f}ms"
+          f"{'<= 50 ms':>12}{creation_stall_ms / STALL_TARGET_MS:>8.2f}")
+    print(f"(info) in the longest stall while shown: {heartbeat.cpu_text()}")
+    print(f"(info) in the longest stall while created: {creation.cpu_text()}")
     print(f"(info) garbage collections while shown: {gc_text}")
     print(f"(info) garbage collections while created: {creation_gc_text}")
     print(f"(info) objects the garbage collector tracks with the folder shown: {tracked:,}")
-    ok = stall_ms <= STALL_TARGET_MS
+    ok = stall_ms <= STALL_TARGET_MS and creation_stall_ms <= STALL_TARGET_MS
     print(f"file tree stall: {'PASS' if ok else 'FAIL'}")
     return 0 if ok else 1
 
