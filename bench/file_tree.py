@@ -11,9 +11,11 @@ measured in the same run, is the provider's bare ``list_dir`` of the same folder
 says what the tree adds on top of getting the listing.
 
 For the longest stall, the GUI thread's CPU time, the whole process's, and how long the GUI
-thread waited for a core (Linux's schedstat) are printed as info: on a busy machine a stall
-with little CPU time and a long wait for a core is the machine's other work, not the app's
-(the E2B test server, which creates the files, runs on the same machine).
+thread and all the process's threads together waited for a core (Linux's schedstat) are
+printed as info: on a busy machine a stall with little CPU time and a long wait for a core is
+the machine's other work, not the app's (the E2B test server, which creates the files, runs
+on the same machine; a worker thread waiting for a core while it holds the GIL stalls the
+GUI thread too).
 
 The garbage collections meanwhile (any thread: a collection holds the GIL) are printed as
 info: a full collection walks every object the collector tracks, so a listing kept as one
@@ -57,13 +59,16 @@ T0 = time.perf_counter()
 SETTLE_S = 2.0
 
 
-def run_delay() -> float:
-    """How long the calling thread has waited for a core, in seconds (Linux; else 0)."""
-    try:
-        with open("/proc/thread-self/schedstat") as stats:
-            return int(stats.read().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return 0.0
+def run_delay(tasks: str = "thread-self") -> float:
+    """How long the calling thread (or with ``"self/task/*"``, all the process's threads
+    together) waited for a core, in seconds (Linux's schedstat; else 0)."""
+    total = 0.0
+    for stat in Path("/proc").glob(f"{tasks}/schedstat"):
+        try:
+            total += int(stat.read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
 class Heartbeat:
@@ -75,25 +80,28 @@ class Heartbeat:
         self.timer = QTimer()
         self.timer.setInterval(5)
         self.timer.timeout.connect(self._tick)
-        self.worst = self.worst_gui_cpu = self.worst_process_cpu = self.worst_waited = 0.0
-        self._last = self._last_gui = self._last_process = self._last_waited = 0.0
+        self.worst = self.worst_gui_cpu = self.worst_process_cpu = self.worst_waited = self.worst_all_waited = 0.0
+        self._last = self._last_gui = self._last_process = self._last_waited = self._last_all_waited = 0.0
 
     def _tick(self) -> None:
         now, gui, process, waited = time.perf_counter(), time.thread_time(), time.process_time(), run_delay()
+        all_waited = run_delay("self/task/*")
         if TRACE and now - self._last > 0.02:
             print(f"  gap {(now - self._last) * 1000:.1f} ms (GUI thread cpu {(gui - self._last_gui) * 1000:.1f}, "
                   f"process {(process - self._last_process) * 1000:.1f}, waited for a core "
-                  f"{(waited - self._last_waited) * 1000:.1f}) ending at {now - T0:.3f}")
+                  f"{(waited - self._last_waited) * 1000:.1f}, all threads {(all_waited - self._last_all_waited) * 1000:.1f}) "
+                  f"ending at {now - T0:.3f}")
         if now - self._last > self.worst:
             self.worst = now - self._last
             self.worst_gui_cpu, self.worst_process_cpu = gui - self._last_gui, process - self._last_process
-            self.worst_waited = waited - self._last_waited
+            self.worst_waited, self.worst_all_waited = waited - self._last_waited, all_waited - self._last_all_waited
         self._last, self._last_gui, self._last_process, self._last_waited = now, gui, process, waited
+        self._last_all_waited = all_waited
 
     def start(self) -> None:
         self.worst = 0.0
         self._last, self._last_gui, self._last_process = time.perf_counter(), time.thread_time(), time.process_time()
-        self._last_waited = run_delay()
+        self._last_waited, self._last_all_waited = run_delay(), run_delay("self/task/*")
         self.timer.start()
 
     def stop(self) -> float:
@@ -103,7 +111,8 @@ class Heartbeat:
 
     def cpu_text(self) -> str:
         return (f"GUI thread cpu {self.worst_gui_cpu * 1000:.1f} ms, whole process "
-                f"{self.worst_process_cpu * 1000:.1f} ms, GUI thread waiting for a core {self.worst_waited * 1000:.1f} ms")
+                f"{self.worst_process_cpu * 1000:.1f} ms; waiting for a core: GUI thread {self.worst_waited * 1000:.1f} ms, "
+                f"all threads {self.worst_all_waited * 1000:.1f} ms")
 
 
 class GcPauses:
