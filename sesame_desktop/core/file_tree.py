@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Final, Literal, NamedTuple, overload
 
+from sesame_desktop.core.pacing import Pacer, paced
+
 HEAVY_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "env", "__pycache__", ".tox",
                         ".mypy_cache", ".pytest_cache", ".next", ".cache", "target", "dist", "build"})
 BATCH = 1000
@@ -128,12 +130,12 @@ def sort_rows(rows: list[Row]) -> list[Row]:
 
     ``list.sort`` holds the GIL for all its comparisons (about 85 ms for 100,000 entries),
     which stalls the GUI thread as surely as sorting there; runs of a few thousand hold it a
-    few milliseconds each, and the merge hands it back between entries.
+    few milliseconds each, and the work pauses every few milliseconds (:mod:`.pacing`).
     """
     if len(rows) <= SORT_RUN:
         return sorted(rows, key=sort_key)
-    runs = [sorted(rows[i:i + SORT_RUN], key=sort_key) for i in range(0, len(rows), SORT_RUN)]
-    return list(heapq.merge(*runs, key=sort_key))
+    runs = [sorted(rows[i:i + SORT_RUN], key=sort_key) for i in paced(range(0, len(rows), SORT_RUN))]
+    return list(paced(heapq.merge(*runs, key=sort_key)))
 
 
 def is_heavy(name: str) -> bool:
@@ -268,20 +270,23 @@ as objects would each be tracked by the garbage collector): ``(REMOVE, row, None
 ``(INSERT, row, new row)`` or ``(UPDATE, row, new row)``."""
 
 
-def plan_refresh(shown: Sequence[Row], has_pending: bool, fresh: Sequence[Row]
+def plan_refresh(shown: Sequence[Row], has_pending: bool, fresh: Sequence[Row], *, worker: bool = False
                  ) -> tuple[list[Operation], list[Row]]:
     """Row operations turning the ``shown`` rows into ``fresh`` (both sorted; rows or entries).
 
     When more entries wait in ``pending``, new entries that sort after the last shown row stay
     pending instead of becoming rows. Operations apply in order; each row number is valid at
-    the moment its operation applies. Made only of plain tuples, lists and dicts.
+    the moment its operation applies. Made only of plain tuples, lists and dicts. On a
+    ``worker`` thread, the work pauses every few milliseconds (:mod:`.pacing`).
 
     Returns:
         (operations, the new pending rows)
     """
+    pace = Pacer().tick if worker else _no_pause
     fresh_by_name = {e[NAME]: e for e in fresh}
     ops: list[Operation] = []
     for row in range(len(shown) - 1, -1, -1):  # removals from the bottom up keep rows valid
+        pace()
         old = shown[row]
         new = fresh_by_name.get(old[NAME])
         if new is None or new[IS_DIR] != old[IS_DIR]:
@@ -289,6 +294,7 @@ def plan_refresh(shown: Sequence[Row], has_pending: bool, fresh: Sequence[Row]
     kept_names: set[str] = set()
     keys: list[tuple[int, str, str]] = []
     for old in shown:
+        pace()
         new = fresh_by_name.get(old[NAME])
         if new is None or new[IS_DIR] != old[IS_DIR]:
             continue
@@ -299,6 +305,7 @@ def plan_refresh(shown: Sequence[Row], has_pending: bool, fresh: Sequence[Row]
     last_key = keys[-1] if keys else None
     pending: list[Row] = []
     for entry in fresh:
+        pace()
         if entry[NAME] in kept_names:
             continue
         key = sort_key(entry)
@@ -309,3 +316,7 @@ def plan_refresh(shown: Sequence[Row], has_pending: bool, fresh: Sequence[Row]
         keys.insert(row, key)
         ops.append((INSERT, row, row_of(entry)))
     return ops, pending
+
+
+def _no_pause() -> None:
+    pass

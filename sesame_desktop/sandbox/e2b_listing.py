@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import codecs
 import json
-import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from e2b.api import proxy_to_config
 from e2b.api.client_sync import get_pyqwest_transport
@@ -25,6 +24,8 @@ from e2b.envd.client_sync import PlainHTTPErrorTransport
 from e2b.envd.filesystem import filesystem_connect, filesystem_pb
 from e2b.envd.interceptors import build_interceptors
 from pyqwest import SyncClient
+
+from sesame_desktop.core.pacing import Pacer, paced
 
 __all__ = ["piecewise_filesystem_client"]
 
@@ -59,7 +60,7 @@ class _PiecewiseJSONCodec:
             items = _array_items(data, "entries")
         except ValueError:  # not the expected shape: the SDK's own codec says what is wrong
             return ENVD_JSON_CODEC.decode(data, message_class)
-        return _Listing(_paced(filesystem_pb.EntryInfo.from_json(text, ignore_unknown_fields=True) for text in items))
+        return _Listing(paced(filesystem_pb.EntryInfo.from_json(text, ignore_unknown_fields=True) for text in items))
 
 
 @dataclass(frozen=True)
@@ -72,36 +73,6 @@ class _Listing:
 
 _PIECEWISE_JSON_CODEC = _PiecewiseJSONCodec()
 
-WORK_S = 0.004  # Python work between two pauses of a listing's decoding…
-PAUSE_S = 0.001  # …during which the GIL is surely free for the GUI thread
-_T = TypeVar("_T")
-
-
-class _Pacer:
-    """Pauses a worker thread's long pure-Python loop every ``WORK_S``.
-
-    A thread running Python holds the GIL until another thread asks for it and the switch
-    interval (5 ms) has passed; the GUI thread gives the GIL up and takes it back dozens of
-    times per event (every Qt call), waiting up to 5 ms each time, so a busy worker made
-    each turn of its event loop take 30-130 ms. A real sleep frees the GIL at once.
-    """
-
-    def __init__(self) -> None:
-        self._until = time.perf_counter() + WORK_S
-
-    def tick(self) -> None:
-        if time.perf_counter() >= self._until:
-            time.sleep(PAUSE_S)
-            self._until = time.perf_counter() + WORK_S
-
-
-def _paced(items: Iterable[_T]) -> Iterator[_T]:
-    pacer = _Pacer()
-    for item in items:
-        yield item
-        pacer.tick()
-
-
 def _array_items(data: bytes | bytearray | memoryview, key: str, piece: int = PIECE) -> list[str]:
     """The JSON text of each item of the array under ``key`` in the UTF-8 JSON object ``data``
     (none when the object has no ``key``, as protobuf's JSON leaves out an empty list).
@@ -110,7 +81,7 @@ def _array_items(data: bytes | bytearray | memoryview, key: str, piece: int = PI
         ValueError: ``data`` is not a JSON object, or ``key`` is no array in it.
     """
     scan = _Scanner(data, piece)
-    pacer = _Pacer()
+    pacer = Pacer()  # this runs in a worker thread: it lets the GUI thread have the GIL
     items: list[str] = []
     scan.expect("{")
     if scan.peek() == "}":

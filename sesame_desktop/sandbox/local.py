@@ -29,6 +29,7 @@ import watchfiles
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.core.file_tree import FileEntries, FileEntry, is_heavy
+from sesame_desktop.core.pacing import paced
 from sesame_desktop.core.sessions import FolderProject, GitProject, Project
 from sesame_desktop.core.shells import Shell, system_shell
 from sesame_desktop.sandbox.base import (
@@ -296,7 +297,7 @@ class LocalSandbox(Sandbox):
         def scan() -> FileEntries:
             entries = FileEntries()
             with os.scandir(self.host_path(path)) as it:
-                for entry in it:
+                for entry in paced(it):  # a worker thread: let the GUI thread have the GIL
                     st = entry.stat(follow_symlinks=False)
                     entries.append(FileEntry(entry.name, f"{path.rstrip('/')}/{entry.name}",
                                              entry.is_dir(follow_symlinks=False), st.st_size, st.st_mtime))

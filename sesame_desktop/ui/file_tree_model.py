@@ -321,7 +321,7 @@ class FileTreeModel(QStandardItemModel):
         generation = node.generation
         has_pending = bool(node.pending)
         ops, pending = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: plan_refresh(rows, has_pending, rows_of(listing.entries)))
+            None, lambda: plan_refresh(rows, has_pending, rows_of(listing.entries), worker=True))
         if node.generation != generation:  # rows changed meanwhile: the plan is stale
             self.refresh(node.path)
             return

@@ -22,6 +22,7 @@ from sesame_desktop.core.file_tree import (
     sort_entries,
     sort_rows,
 )
+from sesame_desktop.core.pacing import paced
 
 
 def entry(name: str, is_dir: bool = False, size: int = 1, modified: float = 0.0) -> FileEntry:
@@ -94,6 +95,7 @@ listing = st.dictionaries(names, st.tuples(st.booleans(), st.integers(0, 3)), ma
 def test_refresh_always_reaches_the_fresh_listing(shown, fresh):
     ops, pending = plan_refresh(shown, False, fresh)
     assert apply(shown, ops) == fresh and pending == []
+    assert plan_refresh(shown, False, fresh, worker=True) == (ops, pending)  # pausing changes nothing
 
 
 @settings(max_examples=300, deadline=None)
@@ -145,3 +147,8 @@ def test_a_100000_entry_folder_leaves_no_object_per_entry_to_the_garbage_collect
     assert len(ops) == 100_000 and not pending and len(node.shown) == 100_000
     grown = tracked_objects() - before
     assert grown < 11_000, f"{grown:,} more objects tracked by the garbage collector"  # the 10,000 folder nodes
+
+
+def test_paced_work_keeps_every_item_in_order():
+    items = [str(i) for i in range(200_000)]  # long enough to pause a few times
+    assert list(paced(items)) == items
