@@ -59,16 +59,25 @@ T0 = time.perf_counter()
 SETTLE_S = 2.0
 
 
-def run_delay(tasks: str = "thread-self") -> float:
-    """How long the calling thread (or with ``"self/task/*"``, all the process's threads
-    together) waited for a core, in seconds (Linux's schedstat; else 0)."""
-    total = 0.0
+def run_delay() -> float:
+    """How long the calling thread has waited for a core, in seconds (Linux's schedstat; else 0)."""
+    return sum(run_delays("thread-self").values())
+
+
+def run_delays(tasks: str = "self/task/*") -> dict[str, float]:
+    """How long each of the process's threads has waited for a core, in seconds, by thread."""
+    delays = {}
     for stat in Path("/proc").glob(f"{tasks}/schedstat"):
         try:
-            total += int(stat.read_text().split()[1]) / 1e9
+            delays[stat.parent.name] = int(stat.read_text().split()[1]) / 1e9
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return delays
+
+
+def waited_since(before: dict[str, float], now: dict[str, float]) -> float:
+    """The process's threads' wait for a core between two readings (threads in both)."""
+    return sum(now[tid] - before[tid] for tid in now.keys() & before.keys())
 
 
 class Heartbeat:
@@ -81,27 +90,29 @@ class Heartbeat:
         self.timer.setInterval(5)
         self.timer.timeout.connect(self._tick)
         self.worst = self.worst_gui_cpu = self.worst_process_cpu = self.worst_waited = self.worst_all_waited = 0.0
-        self._last = self._last_gui = self._last_process = self._last_waited = self._last_all_waited = 0.0
+        self._last = self._last_gui = self._last_process = self._last_waited = 0.0
+        self._last_all_waited: dict[str, float] = {}
 
     def _tick(self) -> None:
         now, gui, process, waited = time.perf_counter(), time.thread_time(), time.process_time(), run_delay()
-        all_waited = run_delay("self/task/*")
+        all_waited = run_delays()
         if TRACE and now - self._last > 0.02:
             print(f"  gap {(now - self._last) * 1000:.1f} ms (GUI thread cpu {(gui - self._last_gui) * 1000:.1f}, "
                   f"process {(process - self._last_process) * 1000:.1f}, waited for a core "
-                  f"{(waited - self._last_waited) * 1000:.1f}, all threads {(all_waited - self._last_all_waited) * 1000:.1f}) "
+                  f"{(waited - self._last_waited) * 1000:.1f}, all threads {waited_since(self._last_all_waited, all_waited) * 1000:.1f}) "
                   f"ending at {now - T0:.3f}")
         if now - self._last > self.worst:
             self.worst = now - self._last
             self.worst_gui_cpu, self.worst_process_cpu = gui - self._last_gui, process - self._last_process
-            self.worst_waited, self.worst_all_waited = waited - self._last_waited, all_waited - self._last_all_waited
+            self.worst_waited = waited - self._last_waited
+            self.worst_all_waited = waited_since(self._last_all_waited, all_waited)
         self._last, self._last_gui, self._last_process, self._last_waited = now, gui, process, waited
         self._last_all_waited = all_waited
 
     def start(self) -> None:
         self.worst = 0.0
         self._last, self._last_gui, self._last_process = time.perf_counter(), time.thread_time(), time.process_time()
-        self._last_waited, self._last_all_waited = run_delay(), run_delay("self/task/*")
+        self._last_waited, self._last_all_waited = run_delay(), run_delays()
         self.timer.start()
 
     def stop(self) -> float:
