@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sesame_desktop.core.config import Provider as ProviderKind
@@ -198,7 +198,9 @@ class Sandbox(abc.ABC):
         """Put the project in :attr:`project_dir` (an empty folder when ``source`` is None)."""
 
     @abc.abstractmethod
-    async def list_dir(self, path: str) -> list[FileEntry]: ...
+    async def list_dir(self, path: str) -> Sequence[FileEntry]:
+        """The folder's entries, unsorted; a big folder's as :class:`~sesame_desktop.core.file_tree.FileEntries`
+        (plain rows, which add nothing to the garbage collector's work)."""
 
     @abc.abstractmethod
     async def read_file(self, path: str) -> bytes: ...

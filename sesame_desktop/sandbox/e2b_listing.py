@@ -3,13 +3,16 @@
 One ``json`` parse of a 100,000-entry answer holds the GIL (so the GUI thread, even when the
 parse runs in a worker thread) for 200 ms or more; so would a garbage collection over 100,000
 decoded messages alive at once. Entry by entry, the GUI thread gets its turn every few
-milliseconds and each decoded message is dropped once converted.
+milliseconds and each decoded message is dropped once converted. Even turning the answer's
+25 MB into one string holds the GIL for about 15 ms, so it is decoded and scanned a piece of
+``PIECE`` bytes at a time.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +24,8 @@ from e2b.envd.client_sync import PlainHTTPErrorTransport
 from e2b.envd.filesystem import filesystem_connect, filesystem_pb
 from e2b.envd.interceptors import build_interceptors
 from pyqwest import SyncClient
+
+from sesame_desktop.core.pacing import Pacer, paced
 
 __all__ = ["piecewise_filesystem_client"]
 
@@ -36,6 +41,7 @@ def piecewise_filesystem_client(base_url: str, config: ConnectionConfig) -> file
 
 
 _WHITESPACE = " \t\n\r"
+PIECE = 1 << 20  # bytes decoded at once
 
 
 class _PiecewiseJSONCodec:
@@ -51,10 +57,10 @@ class _PiecewiseJSONCodec:
         if message_class is not filesystem_pb.ListDirResponse:
             return ENVD_JSON_CODEC.decode(data, message_class)
         try:
-            items = _array_items(bytes(data).decode("utf-8"), "entries")
+            items = _array_items(data, "entries")
         except ValueError:  # not the expected shape: the SDK's own codec says what is wrong
             return ENVD_JSON_CODEC.decode(data, message_class)
-        return _Listing(filesystem_pb.EntryInfo.from_json(text, ignore_unknown_fields=True) for text in items)
+        return _Listing(paced(filesystem_pb.EntryInfo.from_json(text, ignore_unknown_fields=True) for text in items))
 
 
 @dataclass(frozen=True)
@@ -67,53 +73,107 @@ class _Listing:
 
 _PIECEWISE_JSON_CODEC = _PiecewiseJSONCodec()
 
-
-def _array_items(text: str, key: str) -> list[str]:
-    """The JSON text of each item of the array under ``key`` in the JSON object ``text``.
+def _array_items(data: bytes | bytearray | memoryview, key: str, piece: int = PIECE) -> list[str]:
+    """The JSON text of each item of the array under ``key`` in the UTF-8 JSON object ``data``
+    (none when the object has no ``key``, as protobuf's JSON leaves out an empty list).
 
     Raises:
-        ValueError: ``text`` is not a JSON object, or ``key`` is no array in it.
+        ValueError: ``data`` is not a JSON object, or ``key`` is no array in it.
     """
-    decoder = json.JSONDecoder()
-
-    def skip(i: int) -> int:
-        while i < len(text) and text[i] in _WHITESPACE:
-            i += 1
-        return i
-
-    def expect(i: int, char: str) -> int:
-        i = skip(i)
-        if text[i:i + 1] != char:
-            raise ValueError(f"expected {char!r} at {i}")
-        return skip(i + 1)
-
-    def value_end(i: int) -> int:
-        return skip(decoder.raw_decode(text, i)[1])
-
-    def members(i: int, close: str, member: Callable[[int], int]) -> int:
-        """Past the closing ``close`` of the members starting at ``i``, each read by ``member``."""
-        if text[i:i + 1] == close:
-            return skip(i + 1)
-        while True:
-            i = member(i)
-            if text[i:i + 1] == close:
-                return skip(i + 1)
-            i = expect(i, ",")
-
+    scan = _Scanner(data, piece)
+    pacer = Pacer()  # this runs in a worker thread: it lets the GUI thread have the GIL
     items: list[str] = []
-
-    def item(i: int) -> int:
-        end = decoder.raw_decode(text, i)[1]
-        items.append(text[i:end])
-        return skip(end)
-
-    def pair(i: int) -> int:
-        name, i = decoder.raw_decode(text, i)
-        if not isinstance(name, str):
-            raise ValueError(f"expected a name at {i}")  # noqa: TRY004 - a malformed answer
-        i = expect(i, ":")
-        return members(expect(i, "["), "]", item) if name == key else value_end(i)
-
-    if members(expect(0, "{"), "}", pair) != len(text):
+    scan.expect("{")
+    if scan.peek() == "}":
+        scan.take()
+    else:
+        while True:
+            name = scan.value()
+            if not isinstance(name, str):
+                raise ValueError("expected a name")  # noqa: TRY004 - a malformed answer
+            scan.expect(":")
+            if name == key:
+                scan.expect("[")
+                if scan.peek() == "]":
+                    scan.take()
+                else:
+                    items.append(scan.value_text())
+                    while scan.after_item("]"):
+                        items.append(scan.value_text())
+                        pacer.tick()
+            else:
+                scan.value()
+            if not scan.after_item("}"):
+                break
+    if scan.peek() != "":
         raise ValueError("extra data after the object")
     return items
+
+
+class _Scanner:
+    """JSON text decoded from UTF-8 a piece at a time and read from front to back; only the
+    piece being read and what is left of the one before are held as one string."""
+
+    def __init__(self, data: bytes | bytearray | memoryview, piece: int) -> None:
+        self._data = memoryview(data)
+        self._piece = piece
+        self._at = 0
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+        self._json = json.JSONDecoder()
+        self._text = ""
+        self._i = 0
+
+    def _more(self) -> bool:
+        """Decode the next piece after what is left to read; False when all was decoded."""
+        if self._at >= len(self._data):
+            return False
+        end = self._at + self._piece
+        decoded = self._decoder.decode(self._data[self._at:end], final=end >= len(self._data))
+        self._text, self._i, self._at = self._text[self._i:] + decoded, 0, end
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end)."""
+        while True:
+            text, i = self._text, self._i
+            while i < len(text) and text[i] in _WHITESPACE:
+                i += 1
+            self._i = i
+            if i < len(text) or not self._more():
+                return text[i:i + 1]
+
+    def take(self) -> str:
+        char = self.peek()
+        self._i += len(char)
+        return char
+
+    def after_item(self, close: str) -> bool:
+        """Past a comma (True: another item follows) or ``close`` (False: the last item)."""
+        char = self.take()
+        if char not in (",", close) or not char:
+            raise ValueError(f"expected ',' or {close!r}")
+        return char == ","
+
+    def expect(self, char: str) -> None:
+        if self.take() != char:
+            raise ValueError(f"expected {char!r}")
+
+    def value(self) -> object:
+        return self._value()[0]
+
+    def value_text(self) -> str:
+        return self._value()[1]
+
+    def _value(self) -> tuple[object, str]:
+        self.peek()
+        while True:
+            try:
+                value, end = self._json.raw_decode(self._text, self._i)
+            except json.JSONDecodeError:
+                if self._more():  # the value goes on in the next piece
+                    continue
+                raise
+            if end == len(self._text) and self._more():  # a number may go on in the next piece
+                continue
+            text, self._i = self._text[self._i:end], end
+            return value, text

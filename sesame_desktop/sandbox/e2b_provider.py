@@ -28,6 +28,7 @@ from e2b.sandbox_sync.filesystem.filesystem import _handle_filesystem_rpc_except
 from sesame_desktop import APP_ID
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
+from sesame_desktop.core.file_tree import FileEntries
 from sesame_desktop.core.secret import Secret
 from sesame_desktop.core.sessions import ContactLostError, FolderProject, GitProject, Project, SandboxGoneError
 from sesame_desktop.sandbox.base import (
@@ -295,7 +296,7 @@ class E2BSandbox(Sandbox, Reattachable):
         await flush()
         return UploadReport(files=sent_files, bytes=sent_bytes, skipped=selection.skipped)
 
-    async def list_dir(self, path: str) -> list[FileEntry]:
+    async def list_dir(self, path: str) -> FileEntries:
         """The folder's entries. Listed, decoded and converted in an executor thread through the
         SDK's synchronous client, one entry at a time (see :mod:`~sesame_desktop.sandbox.e2b_listing`): a
         100,000-entry answer decoded on the loop thread (the GUI thread) would freeze the window
@@ -304,11 +305,11 @@ class E2BSandbox(Sandbox, Reattachable):
         request = filesystem_pb.ListDirRequest(path=path, depth=1)
         timeout_ms = timeout_to_ms(self.sdk.connection_config.get_request_timeout(None))
 
-        def listing() -> list[FileEntry]:
+        def listing() -> FileEntries:
             try:  # as the SDK's Filesystem.list, but converting each entry as it is decoded
                 answer = files._rpc.list_dir(request, timeout_ms=timeout_ms,
                                              headers=authentication_header(files._envd_version))
-                return [_file_entry(map_entry_info(e)) for e in answer.entries if map_file_type(e.type)]
+                return FileEntries.of(_file_entry(map_entry_info(e)) for e in answer.entries if map_file_type(e.type))
             except Exception as exc:  # noqa: BLE001 - the SDK's own exception, translated by call()
                 raise _handle_filesystem_rpc_exception(exc, files._envd_health_api) from None
 

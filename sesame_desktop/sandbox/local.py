@@ -28,7 +28,8 @@ import watchfiles
 
 from sesame_desktop.core.config import Provider as ProviderKind
 from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.file_tree import FileEntry, is_heavy
+from sesame_desktop.core.file_tree import FileEntries, FileEntry, is_heavy
+from sesame_desktop.core.pacing import paced
 from sesame_desktop.core.sessions import FolderProject, GitProject, Project
 from sesame_desktop.core.shells import Shell, system_shell
 from sesame_desktop.sandbox.base import (
@@ -81,36 +82,49 @@ class _TreeFilter:
 
     watchfiles' default filter drops those folders entirely, so they appeared only after some
     other change. What happens *inside* them (thousands of files while a package installs)
-    is still left out: the tree loads them only when opened.
+    is still left out: the tree loads them only when opened. String work only: a build may
+    report 100,000 changes, and ``Path`` objects for each cost the GUI thread 100 ms or more.
     """
 
     def __init__(self, root: Path) -> None:
-        self._root = root
+        self._root = root.as_posix().rstrip("/")
+        self._prefix = self._root + "/"
 
     def __call__(self, _change: watchfiles.Change, path: str) -> bool:
-        try:
-            parts = Path(path).relative_to(self._root).parts
-        except ValueError:
+        if path == self._root:
+            return True
+        if not path.startswith(self._prefix):
             return False
-        return not any(is_heavy(part) for part in parts[:-1])
+        return not any(is_heavy(part) for part in path[len(self._prefix):].split("/")[:-1])
+
+
+WATCH_SLICE = 500  # changes handed on between two turns of the event loop
 
 
 class LocalWatch(Watch):
-    """Watches a folder tree with the OS's file notifications (inotify on Linux)."""
+    """Watches a folder tree with the OS's file notifications (inotify on Linux).
+
+    Changes come in batches (all those of up to 100 ms; a build writing files makes
+    thousands); each batch is filtered and handed on ``WATCH_SLICE`` changes at a time, with
+    the event loop (the GUI) running in between.
+    """
 
     def __init__(self, sandbox: LocalSandbox, root: Path, on_change: ChangeCallback) -> None:
         self._stop = asyncio.Event()
         self._task = asyncio.ensure_future(self._run(sandbox, root, on_change))
 
     async def _run(self, sandbox: LocalSandbox, root: Path, on_change: ChangeCallback) -> None:
+        keep = _TreeFilter(root)
+        home = sandbox.home.as_posix().rstrip("/")
+        base = SANDBOX_HOME if sandbox.isolated else home
         async for changes in watchfiles.awatch(root, stop_event=self._stop, debounce=100, step=20,
                                                recursive=True, ignore_permission_denied=True,
-                                               watch_filter=_TreeFilter(root)):
-            for _kind, changed in changes:
-                try:
-                    on_change(sandbox.sandbox_path(Path(changed)))
-                except ValueError:
-                    continue
+                                               watch_filter=None):
+            for handed, (kind, changed) in enumerate(changes, 1):
+                if keep(kind, changed):  # inside the home, as the root is
+                    on_change(base if changed == home else base + changed[len(home):])
+                if handed % WATCH_SLICE == 0:
+                    await asyncio.sleep(0)
 
     async def stop(self) -> None:
         self._stop.set()
@@ -279,11 +293,11 @@ class LocalSandbox(Sandbox):
 
     # -- files ------------------------------------------------------------------------------
 
-    async def list_dir(self, path: str) -> list[FileEntry]:
-        def scan() -> list[FileEntry]:
-            entries = []
+    async def list_dir(self, path: str) -> FileEntries:
+        def scan() -> FileEntries:
+            entries = FileEntries()
             with os.scandir(self.host_path(path)) as it:
-                for entry in it:
+                for entry in paced(it):  # a worker thread: let the GUI thread have the GIL
                     st = entry.stat(follow_symlinks=False)
                     entries.append(FileEntry(entry.name, f"{path.rstrip('/')}/{entry.name}",
                                              entry.is_dir(follow_symlinks=False), st.st_size, st.st_mtime))

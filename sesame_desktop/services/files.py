@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import heapq
 import logging
 import os
 import stat
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
-from sesame_desktop.core.file_tree import FileEntry, sort_entries, sort_key
+from sesame_desktop.core.file_tree import FileEntries, FileEntry, rows_of, sort_rows
 from sesame_desktop.core.safe_paths import UnsafeName, safe_local_path
 from sesame_desktop.core.session_words import plural
 from sesame_desktop.core.sessions import SessionState
@@ -37,11 +36,11 @@ VIEW_LIMIT_BYTES = 2 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Listing:
-    """A folder's entries (sorted), or why they could not be read."""
+    """A folder's entries (sorted; a :class:`FileEntries` when listed), or why they could not be read."""
 
     session_id: str
     path: str
-    entries: tuple[FileEntry, ...] = ()
+    entries: Sequence[FileEntry] = ()
     error: UserMessage | None = None
 
 
@@ -85,22 +84,6 @@ async def _skip_all(_target: Path) -> ConflictAnswer:
 
 class TooLargeToView(UserFacingError):
     """The file is larger than the viewer shows; it can still be downloaded."""
-
-
-SORT_RUN = 4096
-
-
-def sort_listing(entries: list[FileEntry]) -> list[FileEntry]:
-    """``sort_entries`` for a worker thread: sorted in runs, then merged.
-
-    ``list.sort`` holds the GIL for all its comparisons (about 85 ms for 100,000 entries),
-    which stalls the GUI thread as surely as sorting there; runs of a few thousand hold it a
-    few milliseconds each, and the merge hands it back between entries.
-    """
-    if len(entries) <= SORT_RUN:
-        return sort_entries(entries)
-    runs = [sort_entries(entries[i:i + SORT_RUN]) for i in range(0, len(entries), SORT_RUN)]
-    return list(heapq.merge(*runs, key=sort_key))
 
 
 def parent_of(path: str) -> str:
@@ -148,8 +131,8 @@ class FileService(QObject):
     async def _list(self, session_id: str, path: str) -> None:
         try:
             entries = await self._sandbox(session_id).list_dir(path)
-            ordered = await asyncio.get_running_loop().run_in_executor(None, sort_listing, entries)
-            self.listed.emit(Listing(session_id, path, tuple(ordered)))
+            ordered = await asyncio.get_running_loop().run_in_executor(None, lambda: sort_rows(rows_of(entries)))
+            self.listed.emit(Listing(session_id, path, FileEntries(ordered)))
         except UserFacingError as exc:
             if self._ending(session_id):  # the sandbox went because the user ended the session
                 log.info("listing %s of ending session %s: %s", path, session_id, exc.message.title)

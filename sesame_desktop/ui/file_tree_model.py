@@ -22,21 +22,23 @@ import mimetypes
 import time
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from PySide6.QtCore import QMimeData, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QIcon, QStandardItemModel
 from PySide6.QtWidgets import QApplication, QStyle
 
 from sesame_desktop.core.file_tree import (
+    INSERT,
+    REMOVE,
+    UPDATE,
     FileEntry,
     FileNode,
-    Insert,
     Operation,
-    Remove,
-    Update,
+    Row,
+    entry_of,
     is_heavy,
     plan_refresh,
+    rows_of,
 )
 from sesame_desktop.services.files import FileService, Listing
 from sesame_desktop.services.tasks import TaskGroupOwner
@@ -51,12 +53,9 @@ ModifiedRole = Qt.ItemDataRole.UserRole + 4
 SHOW_CHUNK = 25  # rows filled between two looks at the clock
 BATCH_BUDGET_S = 0.010  # time spent adding rows per turn of the event loop
 SYNC_PLAN_LIMIT = 4000  # entries; above it a refresh plan is worked out on an executor
+SYNC_FILL_LIMIT = 1000  # new rows; above it their cells are filled from the next turn on
 PLACEHOLDER = "Loading…"
 GREY = QColor("#80868b")
-
-
-def _entries(rows: list[tuple[Any, ...]]) -> list[FileEntry]:
-    return [FileEntry(*row) for row in rows]
 
 
 def human_size(size: int) -> str:
@@ -70,12 +69,13 @@ def human_size(size: int) -> str:
 
 class _Fill:
     """Rows already added to the model whose cells are still to be set: the node's pending
-    entries, taken in order (the node's rows grow a thousand at a time, ahead of the cells)."""
+    entries, taken in order (the node's rows grow a thousand at a time, ahead of the cells).
+    Each ``FileEntry`` is made as its row is filled, and dropped after."""
 
     def __init__(self, node: FileNode, first_row: int) -> None:
         self.node = node
         self.row = first_row
-        self._taken: list[FileEntry] = []
+        self._taken: list[Row] = []
         self._next = 0
 
     @property
@@ -86,7 +86,7 @@ class _Fill:
         if self._next >= len(self._taken):
             self._taken, self._next = self.node.take_batch(), 0
         end = min(self._next + limit, len(self._taken))
-        rows = [(self.row + k - self._next, self._taken[k]) for k in range(self._next, end)]
+        rows = [(self.row + k - self._next, entry_of(self._taken[k])) for k in range(self._next, end)]
         self.row += end - self._next
         self._next = end
         return rows
@@ -209,15 +209,15 @@ class FileTreeModel(QStandardItemModel):
             if self.rowCount(folder):  # the placeholder
                 self.removeRows(0, self.rowCount(folder), folder)
             node.shown = []
-            node.pending = list(listing.entries)
+            node.pending = rows_of(listing.entries)
             self._start_showing(node)
             return
         if node.path in self._filling:  # rows are being filled: plan once they all are
             self._refresh_after_fill.add(node.path)
             return
-        rows = list(node.shown or ())  # a C-level copy; rows become entries off the GUI thread
+        rows = list(node.shown or ())  # a C-level copy, planned from off the GUI thread
         if len(rows) + len(listing.entries) <= SYNC_PLAN_LIMIT:
-            self._apply(node, *plan_refresh(_entries(rows), bool(node.pending), listing.entries))
+            self._apply(node, *plan_refresh(rows, bool(node.pending), rows_of(listing.entries)))
         else:  # a big folder: work out the changes off the GUI thread
             self._tasks.start(self._plan_elsewhere(node, rows, listing), key=f"plan:{node.path}")
 
@@ -279,13 +279,17 @@ class FileTreeModel(QStandardItemModel):
 
     def _start_showing(self, node: FileNode) -> None:
         """Add every pending entry as a row at once (one relayout of the view, in C++), then
-        fill the rows' cells a time budget at a time (data changes need no relayout)."""
+        fill the rows' cells a time budget at a time (data changes need no relayout). A big
+        folder's first cells wait for the next turn of the event loop: adding 100,000 rows and
+        laying them out is a step of its own."""
         folder = self._folder_index(node)
         first = self.rowCount(folder)
-        if node.pending:
-            self.insertRows(first, len(node.pending), folder)
+        rows = len(node.pending)
+        if rows:
+            self.insertRows(first, rows, folder)
         fill = _Fill(node, first)
-        self._fill_some(folder, fill)
+        if rows <= SYNC_FILL_LIMIT:
+            self._fill_some(folder, fill)
         if fill.done:
             self.folder_shown.emit(node.path)
         else:
@@ -313,11 +317,11 @@ class FileTreeModel(QStandardItemModel):
             self._refresh_after_fill.discard(node.path)
             self.refresh(node.path)
 
-    async def _plan_elsewhere(self, node: FileNode, rows: list[tuple[Any, ...]], listing: Listing) -> None:
+    async def _plan_elsewhere(self, node: FileNode, rows: list[Row], listing: Listing) -> None:
         generation = node.generation
         has_pending = bool(node.pending)
         ops, pending = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: plan_refresh(_entries(rows), has_pending, listing.entries))
+            None, lambda: plan_refresh(rows, has_pending, rows_of(listing.entries), worker=True))
         if node.generation != generation:  # rows changed meanwhile: the plan is stale
             self.refresh(node.path)
             return
@@ -343,22 +347,22 @@ class FileTreeModel(QStandardItemModel):
             await asyncio.sleep(0)
         self._apply(node, [], pending)
 
-    def _apply(self, node: FileNode, ops: list[Operation], pending: list[FileEntry] | None) -> None:
+    def _apply(self, node: FileNode, ops: list[Operation], pending: list[Row] | None) -> None:
         """Apply row operations; ``pending`` (unless None) then replaces the entries not shown yet."""
         assert node.shown is not None
         folder = self._folder_index(node)
-        for op in ops:
-            if isinstance(op, Remove):
-                self._forget(node.shown[op.row][1])
-                node.remove_row(op.row)
-                self.removeRow(op.row, folder)
-            elif isinstance(op, Insert):
-                node.insert_row(op.row, op.entry)
-                self.insertRow(op.row, folder)
-                self._fill_row(folder, op.row, op.entry)
-            elif isinstance(op, Update):
-                node.update_row(op.row, op.entry)
-                self._set_size_and_time(folder, op.row, op.entry)
+        for kind, row, new in ops:
+            if kind == REMOVE:
+                self._forget(node.shown[row][1])
+                node.remove_row(row)
+                self.removeRow(row, folder)
+            elif kind == INSERT and new is not None:
+                node.insert_row(row, new)
+                self.insertRow(row, folder)
+                self._fill_row(folder, row, entry_of(new))
+            elif kind == UPDATE and new is not None:
+                node.update_row(row, new)
+                self._set_size_and_time(folder, row, entry_of(new))
         if pending is None:
             return
         node.pending = pending
