@@ -17,7 +17,11 @@ is told to stop (a file appears) and the time until the port leaves the list is 
 
 Also measured: the cost of one scan (wall time, and this process's CPU time) with a server
 listening, of finding which command holds each port (what the Processes view asks), and the
-longest stall of the event loop during the whole run (a 5 ms ticker).
+longest stall of the event loop during the whole run (a 5 ms ticker). On a machine shared
+with other busy programs the OS may keep the loop's thread waiting for a CPU for tens of ms
+(Linux ``schedstat``): that is not a stall the app causes, so the stall held to its target is
+the gap less that wait; the wall-clock stall, the time the thread waited for a CPU in that
+gap, and the longest garbage collection are printed beside it.
 
 Target: p95 of the delay under 1 s for every provider and kind. Prints value, target, ratio
 (value / target) and PASS/FAIL per figure; exit status 1 when a target is missed.
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import random
 import socket
@@ -158,17 +163,60 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
-async def ticker(stalls: list[float]) -> None:
-    last = time.perf_counter()
-    while True:
-        await asyncio.sleep(0.005)
-        now = time.perf_counter()
-        stalls.append(now - last - 0.005)
-        last = now
+class CpuWait:
+    """Time this thread spent runnable but waiting for a CPU (Linux ``schedstat``; 0 elsewhere)."""
+
+    def __init__(self) -> None:
+        try:
+            self._file = open("/proc/thread-self/schedstat", "rb")  # noqa: SIM115
+        except OSError:
+            self._file = None
+
+    def seconds(self) -> float:
+        if self._file is None:
+            return 0.0
+        self._file.seek(0)
+        return int(self._file.read().split()[1]) / 1e9
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class GcPauses:
+    """The longest garbage collection while installed (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.longest = self._started = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started:
+            self.longest = max(self.longest, time.perf_counter() - self._started)
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+
+async def ticker(stalls: list[tuple[float, float]]) -> None:
+    """Append (gap, time the loop's thread waited for a CPU in it) per 5 ms tick, beyond the 5 ms."""
+    cpu_wait = CpuWait()
+    last, last_wait = time.perf_counter(), cpu_wait.seconds()
+    try:
+        while True:
+            await asyncio.sleep(0.005)
+            now, waited = time.perf_counter(), cpu_wait.seconds()
+            stalls.append((now - last - 0.005, waited - last_wait))
+            last, last_wait = now, waited
+    finally:
+        cpu_wait.close()
 
 
 async def main(runs: int, server: E2BServer) -> int:
-    stalls: list[float] = []
+    stalls: list[tuple[float, float]] = []
+    gc_pauses = GcPauses()
     tick = asyncio.ensure_future(ticker(stalls))
     ok = True
     rows: list[tuple[str, float, str, float | None, bool | None]] = []
@@ -196,8 +244,14 @@ async def main(runs: int, server: E2BServer) -> int:
     finally:
         tick.cancel()
         await asyncio.gather(tick, return_exceptions=True)
-    stall = max(stalls)
-    rows.append(("event loop: longest stall", stall, "< 50 ms", stall / TARGET_STALL_S, stall < TARGET_STALL_S))
+        gc_pauses.close()
+    stall = max(max(0.0, gap - waited) for gap, waited in stalls)
+    rows.append(("event loop: longest stall, less waits for a CPU", stall, "< 50 ms", stall / TARGET_STALL_S,
+                 stall < TARGET_STALL_S))
+    wall, waited = max(stalls)
+    rows.append(("event loop: longest stall, wall clock", wall, "", None, None))
+    rows.append(("  of which waiting for a CPU (other programs' load)", min(wall, waited), "", None, None))
+    rows.append(("garbage collection: longest pause", gc_pauses.longest, "", None, None))
 
     print(f"{'figure':<58}{'value':>11}{'target':>10}{'ratio':>8}  result")
     for label, value, target, ratio, passed in rows:

@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 
 import e2b
 import httpx
-from e2b import AsyncSandbox, CommandExitException, SandboxLifecycle, SandboxQuery, SandboxState
+from e2b import AsyncSandbox, CommandExitException, ConnectionConfig, SandboxLifecycle, SandboxQuery, SandboxState
+from e2b.api.client_async import get_transport
+from e2b.connection_config import HTTP_VERSIONS
 from e2b.envd.filesystem import filesystem_pb
 from e2b.envd.utils import authentication_header, timeout_to_ms
 from e2b.sandbox.filesystem.filesystem import EntryInfo, WriteEntry, map_entry_info, map_file_type
@@ -58,6 +60,36 @@ T = TypeVar("T")
 UPLOAD_BATCH_FILES = 200
 UPLOAD_BATCH_BYTES = 8 * 1024 * 1024
 LOCAL_DOMAINS = ("localhost", "127.0.0.1", "[::1]")
+
+
+_sdk_warm = False
+
+
+def warm_sdk(api_key: str) -> None:
+    """Build what the SDK otherwise builds on the event loop at its first call (blocking).
+
+    The SDK keeps process-wide HTTP connection pools (pyqwest), one per HTTP version and
+    read-timeout kind; building one loads the system's CA certificates, and the first one
+    imports opentelemetry: 20-40 ms of CPU in one go on the loop's thread, at the first
+    sandbox created or connected (``bench/ports.py``). Built here, in an executor, the
+    SDK later finds them made (its cache is guarded by a lock).
+    """
+    config = ConnectionConfig(api_key=api_key)
+    for version in HTTP_VERSIONS:
+        for streaming in (False, True):
+            get_transport(config, http_version=version, for_streaming=streaming)
+
+
+async def sdk_ready(api_key: str) -> None:
+    """Make sure :func:`warm_sdk` ran once in this process, in an executor (never on the loop)."""
+    global _sdk_warm
+    if _sdk_warm:
+        return
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, warm_sdk, api_key)
+    except Exception as exc:  # noqa: BLE001 - the SDK builds them itself then; its call reports errors
+        log.debug("E2B connection pools not built ahead: %s", exc)
+    _sdk_warm = True
 
 
 def preview_scheme(host: str) -> str:
@@ -388,6 +420,7 @@ class E2BSandbox(Sandbox, Reattachable):
     # -- lifecycle: probe, reconnect, reattach, pause, confirmed end ---------------------------
 
     async def probe(self) -> Liveness:
+        await sdk_ready(self._api_key)
         try:
             info = await AsyncSandbox.get_info(self.id, api_key=self._api_key)
         except Exception as exc:  # noqa: BLE001 - the answer is the point, never an error
@@ -407,6 +440,7 @@ class E2BSandbox(Sandbox, Reattachable):
         return self._expires_at
 
     async def reconnect(self) -> None:
+        await sdk_ready(self._api_key)
         try:
             self.sdk = await AsyncSandbox.connect(self.id, api_key=self._api_key)
         except Exception as exc:  # noqa: BLE001 - classified for the manager
@@ -436,6 +470,7 @@ class E2BSandbox(Sandbox, Reattachable):
 
     async def end(self) -> bool:
         self._close_sync()
+        await sdk_ready(self._api_key)
         try:
             await AsyncSandbox.kill(self.id, request_timeout=KILL_REQUEST_TIMEOUT_S, api_key=self._api_key)
         except e2b.SandboxNotFoundException:
@@ -472,6 +507,7 @@ class E2BProvider(SandboxProvider):
     pause_on_timeout = True
 
     async def create(self, spec: SandboxSpec) -> E2BSandbox:
+        await sdk_ready(self._key.reveal())
         try:
             sdk = await AsyncSandbox.create(
                 template=spec.template or None,
@@ -502,6 +538,7 @@ class E2BProvider(SandboxProvider):
 
     async def running_app_sandboxes(self) -> list[RunningSandbox]:
         """Every running sandbox whose metadata names this app (all pages)."""
+        await sdk_ready(self._key.reveal())
         try:
             paginator = AsyncSandbox.list(query=SandboxQuery(metadata={"app": APP_ID},
                                                              state=[SandboxState.RUNNING, SandboxState.PAUSED]),
@@ -517,6 +554,7 @@ class E2BProvider(SandboxProvider):
         return found
 
     async def kill_sandbox(self, sandbox_id: str) -> None:
+        await sdk_ready(self._key.reveal())
         try:
             await AsyncSandbox.kill(sandbox_id, api_key=self._key.reveal())
         except Exception as exc:  # noqa: BLE001

@@ -43,6 +43,7 @@ from sesame_desktop.sandbox.base import (
     UploadReport,
     Watch,
 )
+from sesame_desktop.sandbox.child_watch import use_pidfd_child_watcher
 from sesame_desktop.sandbox.local_isolation import (
     APP_SECRETS,
     SANDBOX_HOME,
@@ -259,6 +260,7 @@ class LocalSandbox(Sandbox):
         argv = ["git", "clone", "--progress", *(["--branch", source.branch] if source.branch else []),
                 "--", source.url, str(target)]
         progress(f"Cloning {source.url}…")
+        use_pidfd_child_watcher()
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,

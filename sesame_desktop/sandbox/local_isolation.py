@@ -26,6 +26,8 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import PurePosixPath
 
+from sesame_desktop.sandbox.child_watch import use_pidfd_child_watcher
+
 log = logging.getLogger(__name__)
 
 SANDBOX_HOME = "/home/user"
@@ -151,6 +153,7 @@ async def bubblewrap_works() -> bool:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return False
+    use_pidfd_child_watcher()
     try:
         proc = await asyncio.create_subprocess_exec(
             bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid",

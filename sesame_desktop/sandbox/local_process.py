@@ -38,6 +38,7 @@ import psutil
 
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.sandbox.base import CommandHandle, CommandResult, OutputCallback
+from sesame_desktop.sandbox.child_watch import use_pidfd_child_watcher
 from sesame_desktop.sandbox.windows_job import Job, make_job
 
 log = logging.getLogger(__name__)
@@ -319,6 +320,7 @@ class LocalCommand(CommandHandle):
                 protocol_factory, *argv, cwd=cwd, env=dict(env), stdin=stdin_mode, stdout=pipe, stderr=pipe,
                 creationflags=CREATE_NEW_PROCESS_GROUP | CREATE_NO_WINDOW)
         else:
+            use_pidfd_child_watcher()  # no thread per command that the loop waits to start
             transport, protocol = await loop.subprocess_exec(
                 protocol_factory, *argv, cwd=cwd, env=dict(env), stdin=stdin_mode, stdout=pipe, stderr=pipe,
                 start_new_session=True)
