@@ -177,6 +177,7 @@ class Application:
             gc.freeze()
             self.window.show_welcome_if_new()
             restored = await self.sessions.restore()
+            self.window.sessions_known()
             if restored:
                 log.info("restored %d sessions", restored)
             self.leftovers.check()

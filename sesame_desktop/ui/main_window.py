@@ -65,6 +65,9 @@ if TYPE_CHECKING:  # the services come from the app; the dialogs are imported wh
 log = logging.getLogger(__name__)
 
 FILES_HINT = "The project's files appear here, and stay current while the task works."
+SESSIONS_LOADING_HINT = "Loading sessions…"
+NO_SESSIONS_HINT = ("No sessions yet.\n\nA session runs a task on a project in its own sandbox. "
+                    "New Session (Ctrl+N) starts one.")
 # The side tabs' width before the workspace's views are in them: what those views need (the
 # Changes tab's buttons), so that the panes do not move when they arrive (tests/ui/test_workspace.py).
 SIDE_MIN_WIDTH = 370
@@ -104,6 +107,7 @@ class MainWindow(WindowQuestions, QMainWindow):
         super().__init__()
         self._build_frame(settings.paths.config_dir, log_dir, messages)
         self.attach(settings, sessions, files=files, ports=ports, choices=choices, terminals=terminals)
+        self.sessions_known()
 
     @classmethod
     def frame(cls, config_dir: Path, log_dir: Path | None = None) -> MainWindow:
@@ -231,8 +235,8 @@ class MainWindow(WindowQuestions, QMainWindow):
         self.session_list.setSpacing(2)
         self.session_list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.session_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.sessions_view = HintedView("No sessions yet.\n\nA session runs a task on a project in its "
-                                        "own sandbox. New Session (Ctrl+N) starts one.", self.session_list)
+        # until the saved sessions are read, "no sessions" would be a claim the window cannot make yet
+        self.sessions_view = HintedView(SESSIONS_LOADING_HINT, self.session_list)
         self.sessions_view.setObjectName("sessionsView")
         self.console_view = HintedView("The selected session's output appears here as it runs.")
         self.console_view.setObjectName("consoleView")
@@ -414,6 +418,10 @@ class MainWindow(WindowQuestions, QMainWindow):
     @property
     def settings_dialog(self) -> SettingsDialog | None:
         return self._settings_dialog
+
+    def sessions_known(self) -> None:
+        """The saved sessions are read (restored or none): an empty list now means there are none."""
+        self.sessions_view.hint.setText(NO_SESSIONS_HINT)
 
     def show_welcome_if_new(self) -> None:
         """Greet a user who has no key and has not dismissed the greeting before."""

@@ -9,6 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
+from sesame_desktop.ui.main_window import NO_SESSIONS_HINT, SESSIONS_LOADING_HINT, MainWindow
 from sesame_desktop.ui.settings_dialog import SettingsDialog
 
 
@@ -30,8 +31,20 @@ def test_layout_menus_and_shortcuts(make_window):
     assert window.quit_action.shortcut() == QKeySequence("Ctrl+Q")
     for view in (window.sessions_view, window.console_view, window.files_view, window.ports_view):
         assert view.currentWidget() is view.hint and view.hint.text()
+    assert window.sessions_view.hint.text() == NO_SESSIONS_HINT
     assert window.provider_label.text() == "Provider: Local"
     assert window.key_label.text() == "E2B key: no secure keyring"
+
+
+def test_the_first_frame_claims_no_empty_session_list_before_the_sessions_are_read(qtbot, tmp_path):
+    """The window shows before the saved sessions are read: its list says it is loading them,
+    not that there are none, until the app says they are known."""
+    window = MainWindow.frame(tmp_path)
+    qtbot.addWidget(window)
+    assert window.sessions_view.currentWidget() is window.sessions_view.hint
+    assert window.sessions_view.hint.text() == SESSIONS_LOADING_HINT
+    window.sessions_known()
+    assert window.sessions_view.hint.text() == NO_SESSIONS_HINT
 
 
 def test_settings_shortcut_opens_the_dialog(make_window, qtbot):
