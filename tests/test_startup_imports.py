@@ -39,6 +39,7 @@ DEFERRED = (
     "sesame_desktop.ui.ports_view", "sesame_desktop.ui.processes_view", "sesame_desktop.ui.notifications",
     "sesame_desktop.ui.toolbar", "sesame_desktop.services.terminals", "sesame_desktop.services.transcripts",
     "sesame_desktop.services.changes", "sesame_desktop.services.push", "sesame_desktop.core.terminal",
+    "re2",  # (the console's chunk check, google-re2)
     "sesame_desktop.core.screen", "sesame_desktop.sandbox.local", "sesame_desktop.sandbox.local_process",
     "sesame_desktop.sandbox.ports", "sesame_desktop.sandbox.project_files", "sesame_desktop.core.work_apply",
     "sesame_desktop.scripted", "psutil", "watchfiles", "keyring", "importlib.metadata", "email",

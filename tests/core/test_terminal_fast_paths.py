@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import re
 
 from sesame_desktop.core.terminal import Line, TerminalBuffer
-from sesame_desktop.core.terminal_lines import ERASE_ONLY, SIMPLE, _Stream, chunk_kind
+from sesame_desktop.core.terminal_lines import CR_ONLY, ERASE_ONLY, OTHER, SIMPLE, _Stream, chunk_kind
 
 LINES = [
     b"00000001 lorem ipsum dolor sit amet\n",
@@ -121,18 +121,46 @@ def test_line_taps_see_only_lines_with_their_hint_whatever_the_path():
 
 
 _WHOLE_SGR_OR_EL = re.compile(rb"\x1b\[(?:[0-9;:]*m|K)")
+_WHOLE_SGR = re.compile(rb"\x1b\[[0-9;:]*m")
+_WHOLE_EL = re.compile(rb"\x1b\[K")
 _CUT_OFF = re.compile(rb"\x1b(?:\[[0-9;:]*)?")
+_CONTROLS = {*range(0x09), *range(0x0B, 0x1B), *range(0x1C, 0x20), 0x7F}
 
 
-def escapes_verified(data: bytes) -> bool:
-    """Each escape a whole SGR code or ``ESC[K``, the last maybe cut off (one at a time)."""
+def escapes_verified(data: bytes, whole: re.Pattern[bytes] = _WHOLE_SGR_OR_EL) -> bool:
+    """Each escape a ``whole`` code (SGR or ``ESC[K``), the last maybe cut off (one at a time)."""
     at = data.find(b"\x1b")
     while at >= 0:
-        m = _WHOLE_SGR_OR_EL.match(data, at)
+        m = whole.match(data, at)
         if m is None:
             return _CUT_OFF.fullmatch(data, at) is not None
         at = data.find(b"\x1b", m.end())
     return True
+
+
+def expected_kind(data: bytes, erase: bool, crs: int) -> tuple[int, bool]:
+    """What :func:`chunk_kind` answers, worked out byte by byte (a fresh stream)."""
+    if re.search(rb"\xc2[\x80-\x9f]", data):
+        return OTHER, False
+    controls = sum(byte in _CONTROLS for byte in data) - crs
+    if controls:
+        if controls == data.count(b"\r") and b"\x1b" not in data and b"\t" not in data:
+            return CR_ONLY, False
+        return OTHER, False
+    if b"\x1b" not in data:
+        return SIMPLE, True
+    if erase and escapes_verified(data, _WHOLE_EL):
+        return ERASE_ONLY, True
+    return SIMPLE, escapes_verified(data, _WHOLE_SGR_OR_EL if erase else _WHOLE_SGR)
+
+
+def assert_kind_as_expected(data: bytes) -> None:
+    crlf = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    crs = crlf.count(b"\r")
+    for chunk, crs in ((data, 0), (crlf, crs), (crlf, 0), (crlf, crs - 1)):
+        for erase in (False, True):
+            assert chunk_kind(chunk, _Stream("stdout"), erase, crs) == expected_kind(chunk, erase, crs), (
+                chunk, erase, crs)
 
 
 GREP_LINE = b"\x1b[35m\x1b[Ksrc/a.py\x1b[m\x1b[K\x1b[36m\x1b[K:\x1b[m\x1b[K\x1b[32m\x1b[K7\x1b[m\x1b[K:def \x1b[01;31m\x1b[Kf\x1b[m\x1b[K()\n"
@@ -144,8 +172,8 @@ NEAR_MISSES = [
 
 
 def test_a_grep_chunk_is_taken_as_colours_only_exactly_when_every_escape_is_one():
-    """The ``grep --color`` check (``ESC[K`` blanked, then SGR codes checked) against a plain
-    walk over the escapes: each near miss, anywhere in the chunk and cut off at its end."""
+    """The ``grep --color`` check (one DFA pass over the chunk) against a plain walk over the
+    escapes: each near miss, anywhere in the chunk and cut off at its end."""
     for miss in NEAR_MISSES:
         for data in (
             GREP_LINE * 3 + miss + GREP_LINE,
@@ -162,6 +190,37 @@ def test_a_grep_chunk_is_taken_as_colours_only_exactly_when_every_escape_is_one(
             assert verified == escapes_verified(data), data
     assert chunk_kind(GREP_LINE * 100, _Stream("stdout"), erase=True) == (SIMPLE, True)
     assert chunk_kind(b"a\x1b[Kb\x1b[K\n", _Stream("stdout"), erase=True) == (ERASE_ONLY, True)
+
+
+CONTROL_MISSES = [b"\x07", b"\x08", b"\x7f", b"\x00", b"\r", b"\x1a", b"\x1c", b"\xc2\x9b", b"\xc2\x80"]
+
+
+def test_the_one_pass_check_decides_what_a_walk_over_every_byte_does():
+    """Colours, ``ESC[K``, CR LF line ends (carriage returns not counted, or counted), with and
+    without ``erase``: each near miss and control anywhere, and cut off at the end."""
+    for miss in [*NEAR_MISSES, *CONTROL_MISSES, b"\t", b"\xc3\xa9", b"\xc2\xa0", b"\xe4\xb8"]:
+        for line in (GREP_LINE, LINES[1], b"\x1b[Kab\x1b[K\n", b"plain\n"):
+            for data in (
+                line * 3 + miss + line,
+                line + b"x" + miss + b"y" + line * 2,
+                line * 2 + miss,
+                line * 2 + b"tail" + miss,
+                miss + line,
+            ):
+                assert_kind_as_expected(data)
+
+
+FRAGMENTS = [
+    b"a", b"\xc3\xa9", b"\xc2", b"\x9b", b"\t", b"\n", b"\r", b"\r\n", b"\x1b", b"[", b"K", b"m", b"1",
+    b";", b":", b"?", b"\x1b[K", b"\x1b[m", b"\x1b[01;31m", b"\x1b[38:5:1m", b"\x1b[2K", b"\x1b[5C",
+    b"\x07", b"\x08", b"\x7f", b"\x00",
+]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40))
+def test_any_chunk_is_taken_as_a_walk_over_every_byte_takes_it(pieces):
+    assert_kind_as_expected(b"".join(pieces))
 
 
 def test_grep_output_with_near_misses_shows_what_it_does_fed_whole_or_byte_by_byte():
