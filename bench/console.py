@@ -49,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PySide6.QtCore import QEventLoop, QSocketNotifier, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from bench.probes import CpuWait  # noqa: E402
 from sesame_desktop.core.cells import CellMap  # noqa: E402
 from sesame_desktop.core.terminal import TerminalBuffer  # noqa: E402
 from sesame_desktop.ui.console import ConsoleView  # noqa: E402
@@ -196,28 +197,6 @@ class Ingest:
     wall_rate: float = 0.0  # MB/s on the wall clock
 
 
-class _CpuWait:
-    """Time this thread spent runnable but waiting for a CPU (Linux ``schedstat``): on a machine
-    shared with other busy programs, the OS may hold a busy thread back for tens of ms. That is
-    not a stall the program causes, so it is taken out of the stall figure (shown beside it)."""
-
-    def __init__(self) -> None:
-        try:
-            self._file = open("/proc/thread-self/schedstat", "rb")  # noqa: SIM115
-        except OSError:
-            self._file = None
-
-    def seconds(self) -> float:
-        if self._file is None:
-            return 0.0
-        self._file.seek(0)
-        return int(self._file.read().split()[1]) / 1e9
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
-
 class _Harness:
     """A visible ConsoleView, a 5 ms heartbeat and a clock: what every ingest run needs."""
 
@@ -228,7 +207,7 @@ class _Harness:
         self.view.show()
         self.loop = QEventLoop()
         self.last_beat = self.gap = self.wall_gap = self.fed_at = self.end = 0.0
-        self.cpu_wait = _CpuWait()
+        self.cpu_wait = CpuWait()
         self.last_wait = self.waited_from = self.waited_at_fed = 0.0
         self.gc_started = self.gc_longest = 0.0
         self.painted: list[float] = []

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import os
 import random
 import socket
@@ -48,6 +47,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import qasync
 from PySide6.QtCore import QCoreApplication
 
+from bench.probes import CpuWait, GcPauses
 from sesame_desktop.core.config import Provider, from_environment, resolve
 from sesame_desktop.core.ports import PortInfo
 from sesame_desktop.core.secret import Secret
@@ -161,43 +161,6 @@ async def measure(provider: SandboxProvider, kind: Provider, runs: int) -> dict[
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-class CpuWait:
-    """Time this thread spent runnable but waiting for a CPU (Linux ``schedstat``; 0 elsewhere)."""
-
-    def __init__(self) -> None:
-        try:
-            self._file = open("/proc/thread-self/schedstat", "rb")  # noqa: SIM115
-        except OSError:
-            self._file = None
-
-    def seconds(self) -> float:
-        if self._file is None:
-            return 0.0
-        self._file.seek(0)
-        return int(self._file.read().split()[1]) / 1e9
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-
-
-class GcPauses:
-    """The longest garbage collection while installed (``gc.callbacks``)."""
-
-    def __init__(self) -> None:
-        self.longest = self._started = 0.0
-        gc.callbacks.append(self._on_gc)
-
-    def _on_gc(self, phase: str, _info: dict[str, int]) -> None:
-        if phase == "start":
-            self._started = time.perf_counter()
-        elif self._started:
-            self.longest = max(self.longest, time.perf_counter() - self._started)
-
-    def close(self) -> None:
-        gc.callbacks.remove(self._on_gc)
 
 
 async def ticker(stalls: list[tuple[float, float]]) -> None:
