@@ -180,6 +180,11 @@ class SessionPanel(QWidget):
         layout.addWidget(self.rights_label)
         layout.addWidget(self.views, 1)
         layout.addLayout(inputs)
+        # The header shows different buttons in different states; the panel's minimum width is
+        # that of its usual widest row (a running command), so that no state makes them overlap.
+        usual = (self.title_label, self.state_label, self.busy_bar, self.end_button, self.more_button)
+        self.setMinimumWidth(sum(min(w.maximumWidth(), max(w.minimumWidth(), w.minimumSizeHint().width()))
+                                 for w in usual) + max(header.spacing(), 6) * len(usual))  # a gap each, and some room
         manager.session_changed.connect(self._on_manager_session_changed)
         manager.session_removed.connect(self._on_manager_session_removed)
         # the time left of an E2B session, shown in words in the header, counts down

@@ -51,6 +51,7 @@ class HintedView(QStackedWidget):
         """Put ``view`` behind the hint (shown once :meth:`set_empty` says it has something)."""
         self.view = view
         self.addWidget(view)
+        self.updateGeometry()  # the view's minimum size is this one's now: layouts holding it must ask again
         self.set_empty(self._empty)
 
     def set_empty(self, empty: bool) -> None:

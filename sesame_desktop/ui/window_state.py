@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QSettings
 from PySide6.QtWidgets import QMainWindow, QSplitter
 
 log = logging.getLogger(__name__)
@@ -29,12 +29,23 @@ class WindowState:
         self._window = window
         self._splitter = splitter
         self._path = config_dir / FILE_NAME
+        self.keep_minimums()
+
+    def keep_minimums(self) -> None:
+        """Give each pane, and the window, at least the width its contents need. Called again
+        once the session workspace is in the panes: the first window has only hints in them."""
         for index, width in enumerate(MINIMUM_PANES):
-            widget = splitter.widget(index)
+            widget = self._splitter.widget(index)
             if widget is not None:  # never below what its own layout needs (that would overlap)
+                if (layout := widget.layout()) is not None:
+                    layout.invalidate()  # its cached hint may predate the views just put in it
                 widget.setMinimumWidth(max(width, widget.minimumSizeHint().width()))
-        needed = window.minimumSizeHint()  # the panes side by side, the toolbar, the status bar
-        window.setMinimumSize(max(MINIMUM_WINDOW[0], needed.width()), max(MINIMUM_WINDOW[1], needed.height()))
+        self._splitter.updateGeometry()
+        # the layouts between the panes and the window learn of the new minimums through posted
+        # layout requests: run them now, so that the window's own hint counts the panes' minimums
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        needed = self._window.minimumSizeHint()  # the panes side by side, the toolbar, the status bar
+        self._window.setMinimumSize(max(MINIMUM_WINDOW[0], needed.width()), max(MINIMUM_WINDOW[1], needed.height()))
 
     def _settings(self) -> QSettings:
         return QSettings(str(self._path), QSettings.Format.IniFormat)

@@ -146,6 +146,7 @@ class Workspace(QObject):
         if not self._steps:
             log.info("workspace built in %.0f ms (longest step %.0f ms)",
                      sum(self.step_times) * 1000, max(self.step_times) * 1000)
+            self._window.window_state.keep_minimums()  # the panes now hold the session's views
             self.built.emit()
 
     @Slot()

@@ -89,3 +89,22 @@ def test_a_fresh_window_has_sensible_minimum_sizes(make_window):
     assert window.minimumWidth() >= sum(splitter.widget(i).minimumWidth() for i in range(3))  # no overlap
     window.resize(300, 200)
     assert window.width() >= window.minimumWidth() and window.height() >= window.minimumHeight()
+
+
+def test_at_its_minimum_width_the_running_session_header_does_not_overlap(make_window, qtbot):
+    """The first window has only hints in its panes; once the session views are in them, the
+    window's minimum width counts what the session header needs while a command runs."""
+    window = make_window()
+    session_id = start_session(window, qtbot, empty=True, task="sleep 30")
+    panel = window.session_panel
+    qtbot.waitUntil(lambda: panel.busy_bar.isVisible() and panel.end_button.isVisible(), timeout=30_000)
+    window.resize(window.minimumWidth(), window.minimumHeight())
+    settle(window, qtbot)
+    assert window.width() == window.minimumWidth()
+    row = [panel.title_label, panel.state_label, panel.busy_bar, panel.end_button, panel.more_button]
+    for left, right in zip(row, row[1:]):
+        assert left.geometry().right() < right.geometry().left(), (left, right)
+    assert panel.more_button.geometry().right() <= panel.width()
+    assert panel.end_button.width() >= panel.end_button.sizeHint().width()  # "End Session" whole
+    panel.interrupt()
+    qtbot.waitUntil(lambda: not window._sessions.snapshot(session_id).running, timeout=30_000)
