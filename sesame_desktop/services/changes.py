@@ -19,6 +19,7 @@ from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.sessions import SessionSnapshot
 from sesame_desktop.sandbox import changes
 from sesame_desktop.services.sessions import SessionManager
+from sesame_desktop.services.tasks import raise_if_cancel_swallowed
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class ChangeService(QObject):
                 log.info("session %s: changes refresh only after commands (%s)", session_id, exc.message.title)
             dirty.set()
             while True:
+                raise_if_cancel_swallowed()  # by the SDK call just made (watch, or the listing)
                 await dirty.wait()
                 await asyncio.sleep(DEBOUNCE_S)
                 dirty.clear()

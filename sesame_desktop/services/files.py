@@ -26,7 +26,7 @@ from sesame_desktop.core.session_words import plural
 from sesame_desktop.core.sessions import SessionState
 from sesame_desktop.sandbox.base import Sandbox, Watch
 from sesame_desktop.services.sessions import SessionManager
-from sesame_desktop.services.tasks import TaskGroupOwner
+from sesame_desktop.services.tasks import TaskGroupOwner, raise_if_cancel_swallowed
 
 log = logging.getLogger(__name__)
 
@@ -160,15 +160,18 @@ class FileService(QObject):
                         session_id, exc.message.title)
             return
         try:
+            raise_if_cancel_swallowed()  # by the SDK while it started the watch
             # Anything that changed between the first listing and the watch starting is not
             # reported by the watch: have the folder listed again now that it is watched.
             self.folders_changed.emit(session_id, (sandbox.project_dir,))
             await asyncio.Event().wait()  # until the session's end cancels this task
         finally:
-            handle = self._flush_handles.pop(session_id, None)
-            if handle is not None:
-                handle.cancel()
-            await watch.stop()
+            try:
+                await watch.stop()
+            finally:  # after the watch stopped: a change it reported meanwhile re-arms the timer
+                handle = self._flush_handles.pop(session_id, None)
+                if handle is not None:
+                    handle.cancel()
 
     def _on_change(self, session_id: str, path: str) -> None:
         self._changed.setdefault(session_id, set()).add(parent_of(path))
