@@ -78,6 +78,7 @@ class Workspace(QObject):
         self.port_notice: PortNotice | None = None
         self.session_actions: SessionActions | None = None
         self.session_menu: SessionListMenu | None = None
+        self._shown_once = False
         self.step_times: list[float] = []
         # Each step is short (the window handles input between them): the larger modules are
         # imported in steps of their own before the parts that use them are built.
@@ -124,6 +125,9 @@ class Workspace(QObject):
         self.agent_tabs.show_session(session_id)
         self.processes_view.show_session(session_id)
         self.session_actions.sync()
+        if not self._shown_once:  # some views need more room once they show a session
+            self._shown_once = True
+            self._window.window_state.keep_minimums()
 
     async def aclose(self) -> None:
         """Stop building, and stop the parts' own work."""

@@ -106,5 +106,7 @@ def test_at_its_minimum_width_the_running_session_header_does_not_overlap(make_w
         assert left.geometry().right() < right.geometry().left(), (left, right)
     assert panel.more_button.geometry().right() <= panel.width()
     assert panel.end_button.width() >= panel.end_button.sizeHint().width()  # "End Session" whole
+    # and the side tabs have the room their widest view needs once it shows the session
+    assert window.side_tabs.width() >= window.side_tabs.minimumSizeHint().width()
     panel.interrupt()
     qtbot.waitUntil(lambda: not window._sessions.snapshot(session_id).running, timeout=30_000)
