@@ -24,6 +24,7 @@ smoke run fails aborts the benchmark. Results also go to ``bench/results/package
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,6 +115,29 @@ def private_env(base: Path) -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def keyring_env(base: Path) -> Iterator[dict[str, str]]:
+    """:func:`private_env` under ``base`` with a real gnome-keyring on a private D-Bus session
+    running in it, for the launches made inside the ``with`` block."""
+    from tests.fixtures.keyring_service import RunningSecretService
+
+    env = private_env(base)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # the keyring daemon inherits the private home
+    service = RunningSecretService(base / "keyring")
+    try:
+        service.wait_ready()
+        env.update(service.info.env)
+        yield env
+    finally:
+        service.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def median_line(label: str, source: list[float], bundle: list[float]) -> dict[str, float]:
     src, frz = statistics.median(source), statistics.median(bundle)
     print(f"{label:<28} source {src * 1000:7.0f} ms   bundle {frz * 1000:7.0f} ms   "
@@ -137,32 +162,16 @@ def main() -> int:
         print(f"{'.deb size':<28} {deb_bytes / 1e6:7.1f} MB   ratio .deb/bundle {deb_bytes / bundle_bytes:.2f}   "
               f"({deb.relative_to(ROOT)})")
 
-    from tests.fixtures.keyring_service import RunningSecretService
-
-    with tempfile.TemporaryDirectory(prefix="sesame-bench-") as tmp:
-        env = private_env(Path(tmp))
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)  # the keyring daemon inherits the private home
-        service = RunningSecretService(Path(tmp) / "keyring")
-        try:
-            service.wait_ready()
-            env.update(service.info.env)
-            source_cmd = [sys.executable, "-m", "sesame_desktop", "--smoke"]
-            bundle_cmd = [str(frozen_executable()), "--smoke"]
-            launch(source_cmd, env)  # warm the file cache for both before measuring
-            launch(bundle_cmd, env)
-            source: list[Launch] = []
-            bundle: list[Launch] = []
-            for _ in range(args.runs):
-                source.append(launch(source_cmd, env))
-                bundle.append(launch(bundle_cmd, env))
-        finally:
-            service.stop()
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+    with tempfile.TemporaryDirectory(prefix="sesame-bench-") as tmp, keyring_env(Path(tmp)) as env:
+        source_cmd = [sys.executable, "-m", "sesame_desktop", "--smoke"]
+        bundle_cmd = [str(frozen_executable()), "--smoke"]
+        launch(source_cmd, env)  # warm the file cache for both before measuring
+        launch(bundle_cmd, env)
+        source: list[Launch] = []
+        bundle: list[Launch] = []
+        for _ in range(args.runs):
+            source.append(launch(source_cmd, env))
+            bundle.append(launch(bundle_cmd, env))
     results["launch_to_window"] = median_line("launch -> window shown", [r.to_window for r in source],
                                               [r.to_window for r in bundle])
     results["launch_to_exit"] = median_line("launch -> smoke run done", [r.to_exit for r in source],

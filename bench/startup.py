@@ -121,45 +121,30 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7, help="launches of each (default 7)")
     args = parser.parse_args()
 
-    from bench.packaged_app import private_env
-    from tests.fixtures.keyring_service import RunningSecretService
+    from bench.packaged_app import keyring_env
 
     results: dict[str, object] = {}
     compileall.compile_dir(ROOT / "sesame_desktop", quiet=1)  # as an install does
-    with tempfile.TemporaryDirectory(prefix="sesame-bench-") as tmp:
-        env = private_env(Path(tmp))
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)  # the keyring daemon inherits the private home
-        service = RunningSecretService(Path(tmp) / "keyring")
-        try:
-            service.wait_ready()
-            env.update(service.info.env)
-            bases = iter(Path(tmp) / f"start-{n}" for n in range(10_000))
+    with tempfile.TemporaryDirectory(prefix="sesame-bench-") as tmp, keyring_env(Path(tmp)) as env:
+        bases = iter(Path(tmp) / f"start-{n}" for n in range(10_000))
 
-            def app_cmd() -> list[str]:  # a first start each time, in folders of its own
-                return [sys.executable, "-m", "sesame_desktop", "--smoke", "--base-dir", str(next(bases))]
+        def app_cmd() -> list[str]:  # a first start each time, in folders of its own
+            return [sys.executable, "-m", "sesame_desktop", "--smoke", "--base-dir", str(next(bases))]
 
-            bare_cmd = [sys.executable, "-c", BARE_WINDOW]
-            time_to_window(bare_cmd, env)  # warm the file cache for both
-            time_to_window(app_cmd(), env)
-            app, bare, app_cpu, bare_cpu = [], [], [], []
-            for _ in range(args.runs):
-                wall, cpu = time_to_window(bare_cmd, env)
-                bare.append(wall)
-                bare_cpu.append(cpu)
-                wall, cpu = time_to_window(app_cmd(), env)
-                app.append(wall)
-                app_cpu.append(cpu)
-            later = [after_paint(app_cmd(), env) for _ in range(max(3, args.runs // 2))]
-            memory = peak_memory_mb([sys.executable, "-m", "sesame_desktop", "--quit-after-start",
-                                     "--base-dir", str(Path(tmp) / "base")], env)
-        finally:
-            service.stop()
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        bare_cmd = [sys.executable, "-c", BARE_WINDOW]
+        time_to_window(bare_cmd, env)  # warm the file cache for both
+        time_to_window(app_cmd(), env)
+        app, bare, app_cpu, bare_cpu = [], [], [], []
+        for _ in range(args.runs):
+            wall, cpu = time_to_window(bare_cmd, env)
+            bare.append(wall)
+            bare_cpu.append(cpu)
+            wall, cpu = time_to_window(app_cmd(), env)
+            app.append(wall)
+            app_cpu.append(cpu)
+        later = [after_paint(app_cmd(), env) for _ in range(max(3, args.runs // 2))]
+        memory = peak_memory_mb([sys.executable, "-m", "sesame_desktop", "--quit-after-start",
+                                 "--base-dir", str(Path(tmp) / "base")], env)
     app_s, bare_s = statistics.median(app), statistics.median(bare)
     ratio = app_s / bare_s
     print(f"{'launch -> window':<24} app {app_s * 1000:6.0f} ms   bare PySide6 {bare_s * 1000:6.0f} ms   "
