@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import e2b
 import httpx
 
+from sesame_desktop.core.cancels import cancel_requested
 from sesame_desktop.core.config import ENV_TEMPLATE, ENV_TIMEOUT
 from sesame_desktop.core.errors import UserFacingError, UserMessage, caused_by_cancel
 from sesame_desktop.core.logs import scrub
@@ -208,14 +209,6 @@ def _is_template_missing(exc: BaseException) -> bool:
     return getattr(exc, "status_code", None) == 404 and "template" in str(exc).lower()
 
 
-def _cancel_requested() -> bool:
-    try:
-        task = asyncio.current_task()
-    except RuntimeError:  # no running loop
-        return False
-    return task is not None and task.cancelling() > 0
-
-
 def message_for(exc: BaseException, *, template: str = "", expired: bool = False,
                 template_typed: bool = False) -> UserMessage:
     """The message for an SDK (or transport) exception, through :data:`TABLE`."""
@@ -241,7 +234,7 @@ def translate(exc: BaseException, *, template: str = "", expired: bool = False,
     """
     if isinstance(exc, UserFacingError):
         return exc
-    if caused_by_cancel(exc) or (_cancel_requested() and isinstance(exc, e2b.TimeoutException)):
+    if caused_by_cancel(exc) or (cancel_requested() and isinstance(exc, e2b.TimeoutException)):
         log.debug("a cancelled E2B call: %s", scrub(f"{type(exc).__name__}: {exc}"))
         raise asyncio.CancelledError()
     log.info("E2B error: %s", scrub(f"{type(exc).__name__}: {exc}"))

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from sesame_desktop.core.cancels import cancel_requested
 from sesame_desktop.core.errors import UserFacingError, UserMessage
 from sesame_desktop.sandbox.base import Sandbox
 
@@ -116,7 +117,7 @@ class E2BPty(Pty):
         try:
             result = await self._handle.wait()
         except asyncio.CancelledError:
-            if self._closed and not _current_task_cancelling():
+            if self._closed and not cancel_requested():
                 return None  # the stream was dropped by close()
             raise
         except Exception as exc:  # noqa: BLE001 - a non-zero exit raises in the SDK
@@ -135,7 +136,7 @@ class E2BPty(Pty):
         try:  # the end of the stream follows the kill; stop listening if it does not come
             await asyncio.wait_for(asyncio.shield(self._handle.wait()), 5)
         except (Exception, asyncio.CancelledError):  # noqa: BLE001 - any ending is an end
-            if _current_task_cancelling():
+            if cancel_requested():
                 raise
             with contextlib.suppress(Exception):
                 await self._handle.disconnect()
@@ -145,11 +146,6 @@ class E2BPty(Pty):
             await awaitable
         except Exception as exc:  # noqa: BLE001 - translated for the user
             raise _translate(self._sandbox, exc) from None
-
-
-def _current_task_cancelling() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 def _translate(sandbox: Sandbox, exc: BaseException) -> UserFacingError:

@@ -17,9 +17,9 @@ from PySide6.QtCore import QObject, Signal
 from sesame_desktop.core.changes import ChangedFile, ChangeList, FileDiff
 from sesame_desktop.core.errors import UserFacingError
 from sesame_desktop.core.sessions import SessionSnapshot
+from sesame_desktop.core.cancels import raise_if_cancel_swallowed
 from sesame_desktop.sandbox import changes
 from sesame_desktop.services.sessions import SessionManager
-from sesame_desktop.services.tasks import raise_if_cancel_swallowed
 
 log = logging.getLogger(__name__)
 

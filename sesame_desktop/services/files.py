@@ -24,9 +24,10 @@ from sesame_desktop.core.file_tree import FileEntries, FileEntry, rows_of, sort_
 from sesame_desktop.core.safe_paths import UnsafeName, safe_local_path
 from sesame_desktop.core.session_words import plural
 from sesame_desktop.core.sessions import SessionState
+from sesame_desktop.core.cancels import raise_if_cancel_swallowed
 from sesame_desktop.sandbox.base import Sandbox, Watch
 from sesame_desktop.services.sessions import SessionManager
-from sesame_desktop.services.tasks import TaskGroupOwner, raise_if_cancel_swallowed
+from sesame_desktop.services.tasks import TaskGroupOwner
 
 log = logging.getLogger(__name__)
 

@@ -84,15 +84,3 @@ class TaskGroupOwner:
             for task in pending:
                 log.warning("task %s did not stop within %.1f s", task.get_name(), timeout)
 
-
-def raise_if_cancel_swallowed() -> None:
-    """Raise ``CancelledError`` when the current task was asked to stop but runs on.
-
-    CPython 3.11's ``asyncio.wait_for`` (the e2b SDK awaits a stream's first event with it) can
-    swallow a cancel that arrives just as the awaited result does. A task that then goes on to
-    wait for something else would never end, and its owner gives up on it. Call this after such
-    an await, in a task's main flow (not in ``finally`` blocks, where a cancel is being handled).
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sesame_desktop.services.tasks import TaskGroupOwner, raise_if_cancel_swallowed
+from sesame_desktop.core.cancels import raise_if_cancel_swallowed
+from sesame_desktop.services.tasks import TaskGroupOwner
 
 
 async def call_that_swallows_a_cancel(started: asyncio.Event) -> str:
