@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
-from sesame_desktop.core.sessions import SessionState
-from tests.ui.test_e2b_sessions_ui import set_key_in_settings, start_e2b_session
-from tests.ui.test_sessions_ui import start_session, state_of
-
-
-@pytest.fixture(params=["local", "e2b"])
-def session(request, make_window, qtbot):
-    """A window with one idle session on an empty project, on each provider."""
-    if request.param == "e2b":
-        request.getfixturevalue("real_keyring")
-        server = request.getfixturevalue("e2b_env")
-        window = make_window()
-        set_key_in_settings(window, qtbot, server.api_key)
-        session_id = start_e2b_session(window, qtbot, empty=True)
-    else:
-        window = make_window()
-        session_id = start_session(window, qtbot, empty=True)
-    qtbot.waitUntil(lambda: state_of(window, session_id) is SessionState.IDLE, timeout=60_000)
-    qtbot.waitUntil(lambda: window.file_panel.model is not None)
-    return window, session_id
+from tests.ui.test_files_ui import session  # noqa: F401 - the fixture: an idle session on each provider
 
 
 def screen_text(view) -> str:
@@ -50,7 +30,7 @@ def rows(model, parent=QModelIndex()) -> list[str]:
     return [model.index(r, 0, parent).data() for r in range(model.rowCount(parent))]
 
 
-def test_vim_in_the_terminal_tab_saves_a_file_the_files_tab_shows(session, qtbot):
+def test_vim_in_the_terminal_tab_saves_a_file_the_files_tab_shows(session, qtbot):  # noqa: F811
     window, _session_id = session
     window.show()
     qtbot.waitExposed(window)
